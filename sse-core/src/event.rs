@@ -1,0 +1,542 @@
+//! [`Event`]: one server-sent event, encoded once into [`Bytes`] when it is built.
+//!
+//! # Example
+//!
+//! ```
+//! use sse_core::Event;
+//!
+//! let event = Event::builder()
+//!     .event("update")
+//!     .id("42")
+//!     .data("line one\nline two")
+//!     .build()?;
+//! assert_eq!(
+//!     event.as_bytes().as_ref(),
+//!     b"event: update\nid: 42\ndata: line one\ndata: line two\n\n"
+//! );
+//!
+//! // A clone is a reference-count bump: both share one encoding.
+//! let copy = event.clone();
+//! assert_eq!(copy.as_bytes().as_ptr(), event.as_bytes().as_ptr());
+//! # Ok::<(), sse_core::EventError>(())
+//! ```
+//!
+//! # Wire format
+//!
+//! Fields are always written in this order, whatever order the builder's methods were
+//! called in: comment lines (`: text`), `event`, `id`, `retry`, then `data` lines, and a
+//! blank line that ends the event. Every field is written as `name: value` with exactly one
+//! space, so a value that starts with a space survives the parser's stripping of one space;
+//! an empty value is written as `name:`.
+//!
+//! An event made only of a comment has no blank line (it dispatches nothing, and a comment
+//! between events must not end a half-written one). Any other event ends with a blank line.
+//!
+//! # Injection
+//!
+//! `data` and comments may contain any line breaks: every `\r\n`, `\r` and `\n` starts a new
+//! `data:` (or `:`) line, so user data can never add a field or end the event early. A CR or
+//! CRLF therefore arrives at the client as LF; send JSON or base64 if the exact bytes matter.
+//! The `event` name and the `id` cannot be split that way, so a CR or LF in either (or a NUL
+//! in an `id`, which makes clients ignore the whole line) is an [`EventError`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::error::EventError;
+
+/// One server-sent event, encoded into its wire bytes when it was built.
+///
+/// Cloning is cheap (a reference-count bump), so one event can be sent to any number of
+/// clients without being encoded again. See the [module docs](crate::event) for the wire
+/// format.
+///
+/// # Example
+///
+/// ```
+/// use sse_core::Event;
+///
+/// let event = Event::data("hello");
+/// assert_eq!(event.as_bytes().as_ref(), b"data: hello\n\n");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Event {
+    bytes: Bytes,
+    /// Where the `id:` line starts, or would be inserted (just after the `event:` line).
+    id_at: u32,
+    /// Length of the `id:` line including its LF, 0 when the event has no id.
+    id_line_len: u32,
+}
+
+impl Event {
+    /// Starts building an event.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::builder()
+    ///     .retry(Duration::from_secs(3))
+    ///     .data(" leading space kept")
+    ///     .build()?;
+    /// assert_eq!(event.as_bytes().as_ref(), b"retry: 3000\ndata:  leading space kept\n\n");
+    /// # Ok::<(), sse_core::EventError>(())
+    /// ```
+    pub fn builder<'a>() -> EventBuilder<'a> {
+        EventBuilder::default()
+    }
+
+    /// An event with only `data`, the common case. Data cannot be invalid, so this cannot
+    /// fail.
+    ///
+    /// ```
+    /// use sse_core::Event;
+    ///
+    /// assert_eq!(Event::data("a\r\nb").as_bytes().as_ref(), b"data: a\ndata: b\n\n");
+    /// assert_eq!(Event::data("").as_bytes().as_ref(), b"data:\n\n");
+    /// ```
+    pub fn data(data: &str) -> Self {
+        let mut out = Vec::with_capacity(data_len(data.as_bytes()) + 1);
+        write_lines(&mut out, b"data", data.as_bytes());
+        out.push(b'\n');
+        Self::from_parts(out, 0, 0)
+    }
+
+    /// A comment, such as a keep-alive. It dispatches nothing on the client.
+    ///
+    /// ```
+    /// use sse_core::Event;
+    ///
+    /// assert_eq!(Event::comment("a\nb").as_bytes().as_ref(), b": a\n: b\n");
+    /// ```
+    pub fn comment(text: &str) -> Self {
+        let mut out = Vec::with_capacity(data_len(text.as_bytes()));
+        write_lines(&mut out, b"", text.as_bytes());
+        Self::from_parts(out, 0, 0)
+    }
+
+    /// A `retry:` field alone: it sets the client's reconnection time and dispatches nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::retry(Duration::from_millis(2500));
+    /// assert_eq!(event.as_bytes().as_ref(), b"retry: 2500\n\n");
+    /// ```
+    pub fn retry(retry: Duration) -> Self {
+        let mut out = Vec::with_capacity(32);
+        write_retry(&mut out, retry);
+        out.push(b'\n');
+        Self::from_parts(out, 0, 0)
+    }
+
+    fn from_parts(out: Vec<u8>, id_at: usize, id_line_len: usize) -> Self {
+        debug_assert!(out.len() <= u32::MAX as usize || id_at == 0);
+        Self {
+            bytes: Bytes::from(out),
+            id_at: saturating_u32(id_at),
+            id_line_len: saturating_u32(id_line_len),
+        }
+    }
+
+    /// The encoded wire bytes. No copy is made.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The encoded wire bytes, by value. No copy is made.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sse_core::Event;
+    ///
+    /// let bytes: Bytes = Event::data("x").into_bytes();
+    /// assert_eq!(bytes, "data: x\n\n");
+    /// ```
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    /// The length of the encoded event in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the event encodes to nothing (a builder with no field set).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The event's `id`, if it has one (an empty id, which resets the client's last event
+    /// id, is `Some("")`).
+    ///
+    /// ```
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::builder().id("7").data("x").build()?;
+    /// assert_eq!(event.id(), Some("7"));
+    /// assert_eq!(Event::data("x").id(), None);
+    /// # Ok::<(), sse_core::EventError>(())
+    /// ```
+    pub fn id(&self) -> Option<&str> {
+        if self.id_line_len == 0 {
+            return None;
+        }
+        let start = self.id_at as usize;
+        let line = &self.bytes[start..start + self.id_line_len as usize];
+        // The line is `id:\n` or `id: value\n`; it was written from a `&str`.
+        let value = line[3..line.len() - 1].strip_prefix(b" ").unwrap_or(&[]);
+        std::str::from_utf8(value).ok()
+    }
+
+    /// This event with its `id` set to `id` (replacing any id it had), encoded anew with the
+    /// field order kept. The broadcast hub uses this to stamp the ids it assigns; it costs
+    /// one copy of the event, not one per subscriber.
+    ///
+    /// # Errors
+    ///
+    /// [`EventError::IdLineBreak`] or [`EventError::IdNul`] if `id` contains CR, LF or NUL.
+    ///
+    /// ```
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::builder().event("tick").data("1").build()?;
+    /// let stamped = event.with_id("5")?;
+    /// assert_eq!(stamped.as_bytes().as_ref(), b"event: tick\nid: 5\ndata: 1\n\n");
+    /// assert_eq!(stamped.id(), Some("5"));
+    /// # Ok::<(), sse_core::EventError>(())
+    /// ```
+    pub fn with_id(&self, id: &str) -> Result<Self, EventError> {
+        check_id(id)?;
+        let at = self.id_at as usize;
+        let old_end = at + self.id_line_len as usize;
+        let mut out = Vec::with_capacity(self.bytes.len() - (old_end - at) + id.len() + 6);
+        out.extend_from_slice(&self.bytes[..at]);
+        write_field(&mut out, b"id", id.as_bytes());
+        let id_line_len = out.len() - at;
+        out.extend_from_slice(&self.bytes[old_end..]);
+        if self.bytes.is_empty() || !out.ends_with(b"\n\n") {
+            // A comment-only or empty event had no blank line; an id makes it an event block.
+            out.push(b'\n');
+        }
+        Ok(Self::from_parts(out, at, id_line_len))
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Event")
+            .field(&String::from_utf8_lossy(&self.bytes))
+            .finish()
+    }
+}
+
+impl From<Event> for Bytes {
+    fn from(event: Event) -> Self {
+        event.bytes
+    }
+}
+
+impl AsRef<[u8]> for Event {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Builds an [`Event`]; the fields are checked and encoded by [`build`](Self::build).
+///
+/// Each setter replaces an earlier value of the same field. Strings may be borrowed or
+/// owned. See the [module docs](crate::event) for the wire format.
+///
+/// ```
+/// use sse_core::{Event, EventError};
+///
+/// let err = Event::builder().id("1\ndata: evil").data("x").build().unwrap_err();
+/// assert_eq!(err, EventError::IdLineBreak);
+/// ```
+#[must_use = "an EventBuilder does nothing until `build` is called"]
+#[derive(Debug, Clone, Default)]
+pub struct EventBuilder<'a> {
+    comment: Option<Cow<'a, str>>,
+    event: Option<Cow<'a, str>>,
+    id: Option<Cow<'a, str>>,
+    retry: Option<Duration>,
+    data: Option<Cow<'a, str>>,
+}
+
+impl<'a> EventBuilder<'a> {
+    /// Sets the event type (`event:`), which names the listener a browser calls. An empty
+    /// name means `message`, so it writes no field. A CR or LF in it fails the build.
+    pub fn event(mut self, event: impl Into<Cow<'a, str>>) -> Self {
+        self.event = Some(event.into());
+        self
+    }
+
+    /// Sets the event id (`id:`), which the client sends back as `Last-Event-ID` when it
+    /// reconnects. An empty id resets the client's last event id. A CR, LF or NUL in it fails
+    /// the build. Keep ids short printable ASCII so they survive the header round trip.
+    pub fn id(mut self, id: impl Into<Cow<'a, str>>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the reconnection time the client should use (`retry:`), in whole milliseconds.
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Sets the data. Every line break in it (`\r\n`, `\r` or `\n`) starts a new `data:`
+    /// line; the client joins them with `\n`. Empty data still makes an event.
+    pub fn data(mut self, data: impl Into<Cow<'a, str>>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Sets the data to `value` serialized as JSON (one line).
+    ///
+    /// # Errors
+    ///
+    /// The [`serde_json::Error`] if `value` cannot be serialized (a map with non-string
+    /// keys, or a `Serialize` impl that fails).
+    ///
+    /// ```
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::builder().json_data(&serde_json::json!({"a": 1}))?.build()?;
+    /// assert_eq!(event.as_bytes().as_ref(), b"data: {\"a\":1}\n\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn json_data<T: serde::Serialize + ?Sized>(
+        mut self,
+        value: &T,
+    ) -> Result<Self, serde_json::Error> {
+        // serde_json's compact output escapes every control character, so it is one line.
+        self.data = Some(Cow::Owned(serde_json::to_string(value)?));
+        Ok(self)
+    }
+
+    /// Sets a comment, written first (`: text`). Line breaks start new comment lines.
+    pub fn comment(mut self, comment: impl Into<Cow<'a, str>>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// Checks the fields and encodes the event.
+    ///
+    /// # Errors
+    ///
+    /// - [`EventError::EventLineBreak`] if the event name contains CR or LF;
+    /// - [`EventError::IdLineBreak`] or [`EventError::IdNul`] if the id contains CR, LF or NUL.
+    pub fn build(self) -> Result<Event, EventError> {
+        let event = self.event.as_deref().filter(|name| !name.is_empty());
+        if let Some(name) = event {
+            if memchr::memchr2(b'\r', b'\n', name.as_bytes()).is_some() {
+                return Err(EventError::EventLineBreak);
+            }
+        }
+        if let Some(id) = self.id.as_deref() {
+            check_id(id)?;
+        }
+
+        let mut len = 0;
+        if let Some(comment) = self.comment.as_deref() {
+            len += data_len(comment.as_bytes());
+        }
+        if let Some(name) = event {
+            len += name.len() + 8;
+        }
+        if let Some(id) = self.id.as_deref() {
+            len += id.len() + 5;
+        }
+        if self.retry.is_some() {
+            len += 28;
+        }
+        if let Some(data) = self.data.as_deref() {
+            len += data_len(data.as_bytes());
+        }
+        let mut out = Vec::with_capacity(len + 1);
+
+        if let Some(comment) = self.comment.as_deref() {
+            write_lines(&mut out, b"", comment.as_bytes());
+        }
+        if let Some(name) = event {
+            write_field(&mut out, b"event", name.as_bytes());
+        }
+        let id_at = out.len();
+        if let Some(id) = self.id.as_deref() {
+            write_field(&mut out, b"id", id.as_bytes());
+        }
+        let id_line_len = out.len() - id_at;
+        if let Some(retry) = self.retry {
+            write_retry(&mut out, retry);
+        }
+        if let Some(data) = self.data.as_deref() {
+            write_lines(&mut out, b"data", data.as_bytes());
+        }
+        if out.len() > id_at {
+            // Anything but a lone comment is an event block, ended by a blank line.
+            out.push(b'\n');
+        }
+        Ok(Event::from_parts(out, id_at, id_line_len))
+    }
+}
+
+fn check_id(id: &str) -> Result<(), EventError> {
+    match memchr::memchr3(b'\r', b'\n', 0, id.as_bytes()) {
+        None => Ok(()),
+        Some(i) if id.as_bytes()[i] == 0 => Err(EventError::IdNul),
+        Some(_) => Err(EventError::IdLineBreak),
+    }
+}
+
+fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An upper bound of the encoded size of `value` written as `data:` lines.
+fn data_len(value: &[u8]) -> usize {
+    let breaks = memchr::memchr2_iter(b'\r', b'\n', value).count();
+    value.len() + (breaks + 1) * 7
+}
+
+/// Writes `name: value\n`, or `name:\n` for an empty value.
+fn write_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    if value.is_empty() {
+        out.extend_from_slice(b":\n");
+    } else {
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.push(b'\n');
+    }
+}
+
+fn write_retry(out: &mut Vec<u8>, retry: Duration) {
+    let millis = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX);
+    out.extend_from_slice(b"retry: ");
+    out.extend_from_slice(itoa_u64(millis, &mut [0; 20]));
+    out.push(b'\n');
+}
+
+fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// Writes one `name: line` per line of `value`, splitting on `\r\n`, `\r` and `\n`. An empty
+/// `name` writes comment lines (`: line`).
+fn write_lines(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    let mut rest = value;
+    loop {
+        match memchr::memchr2(b'\r', b'\n', rest) {
+            None => {
+                write_field(out, name, rest);
+                return;
+            }
+            Some(i) => {
+                write_field(out, name, &rest[..i]);
+                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                rest = &rest[i + skip..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(builder: EventBuilder<'_>) -> Vec<u8> {
+        builder.build().unwrap().into_bytes().to_vec()
+    }
+
+    #[test]
+    fn order_is_fixed_whatever_the_call_order() {
+        let event = Event::builder()
+            .data("d")
+            .retry(Duration::from_millis(5))
+            .id("i")
+            .event("e")
+            .comment("c");
+        assert_eq!(
+            encode(event),
+            b": c\nevent: e\nid: i\nretry: 5\ndata: d\n\n"
+        );
+    }
+
+    #[test]
+    fn empty_event_name_writes_no_field() {
+        assert_eq!(encode(Event::builder().event("").data("x")), b"data: x\n\n");
+    }
+
+    #[test]
+    fn empty_builder_encodes_to_nothing() {
+        let event = Event::builder().build().unwrap();
+        assert!(event.is_empty());
+        assert_eq!(event.id(), None);
+    }
+
+    #[test]
+    fn with_id_replaces_an_existing_id() {
+        let event = Event::builder()
+            .event("e")
+            .id("old")
+            .data("x")
+            .build()
+            .unwrap();
+        let stamped = event.with_id("new-id").unwrap();
+        assert_eq!(
+            stamped.as_bytes().as_ref(),
+            b"event: e\nid: new-id\ndata: x\n\n"
+        );
+        assert_eq!(stamped.id(), Some("new-id"));
+        assert_eq!(event.with_id("").unwrap().id(), Some(""));
+    }
+
+    #[test]
+    fn with_id_on_a_comment_makes_an_event_block() {
+        let stamped = Event::comment("c").with_id("1").unwrap();
+        assert_eq!(stamped.as_bytes().as_ref(), b": c\nid: 1\n\n");
+    }
+
+    #[test]
+    fn with_id_rejects_injection() {
+        let event = Event::data("x");
+        assert_eq!(event.with_id("1\r"), Err(EventError::IdLineBreak));
+        assert_eq!(event.with_id("1\0"), Err(EventError::IdNul));
+    }
+
+    #[test]
+    fn huge_retry_saturates() {
+        let event = Event::retry(Duration::MAX);
+        assert_eq!(
+            event.as_bytes().as_ref(),
+            b"retry: 18446744073709551615\n\n"
+        );
+    }
+
+    #[test]
+    fn clone_shares_the_encoding() {
+        let event = Event::data(&"x".repeat(1000));
+        let clone = event.clone();
+        assert_eq!(event.as_bytes().as_ptr(), clone.as_bytes().as_ptr());
+    }
+}

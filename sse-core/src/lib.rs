@@ -1,0 +1,60 @@
+//! Server-Sent Events without a web framework.
+//!
+//! One event model for every server: an [`Event`] is encoded once, when it is built, into
+//! [`bytes::Bytes`], so sending it to ten thousand clients clones a pointer, not a string.
+//! The encoder cannot be tricked into writing extra fields or events, the [`parse`] module
+//! is an incremental decoder that follows the WHATWG HTML rules exactly, [`SseStream`] turns
+//! a stream of events into the byte chunks of a response body with keep-alive comments, and
+//! [`LastEventId`] reads the id a reconnecting client sends.
+//!
+//! # Example
+//!
+//! ```
+//! use futures_util::{stream, StreamExt};
+//! use sse_core::{Event, SseStream};
+//!
+//! # tokio_test_block_on(async {
+//! let events = stream::iter(vec![
+//!     Event::builder().event("greeting").id("1").data("hello").build()?,
+//!     Event::data("two\nlines"),
+//! ]);
+//! let mut body = SseStream::new(events);
+//! let mut wire = Vec::new();
+//! while let Some(chunk) = body.next().await {
+//!     wire.extend_from_slice(&chunk.unwrap());
+//! }
+//! assert_eq!(wire, b"event: greeting\nid: 1\ndata: hello\n\ndata: two\ndata: lines\n\n");
+//! # Ok::<(), sse_core::EventError>(())
+//! # }).unwrap();
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tokio` | yes | [`SseStream`]'s keep-alive timer and shutdown, the `tokio_util` codec for [`parse::Decoder`] |
+//! | `json` | no | `EventBuilder::json_data` (serde_json) |
+//! | `hub` | no | the broadcast hub: topics, bounded replay, slow-client handling |
+//! | `full` | no | all of the above |
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod error;
+pub mod event;
+pub mod last_event_id;
+pub mod parse;
+pub mod stream;
+
+#[cfg(feature = "hub")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hub")))]
+pub mod hub;
+
+pub use error::EventError;
+pub use event::{Event, EventBuilder};
+pub use last_event_id::{LastEventId, LastEventIdError};
+pub use stream::{KeepAlive, SseStream, TryEvent};
+
+/// The media type of an event stream, `text/event-stream`.
+pub const CONTENT_TYPE: &str = "text/event-stream";

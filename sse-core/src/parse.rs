@@ -1,0 +1,1 @@
+//! placeholder: the parser (being written)
