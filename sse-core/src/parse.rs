@@ -1,1 +1,0 @@
-//! placeholder: the parser (being written)
