@@ -115,7 +115,8 @@ impl Event {
     pub fn comment(text: &str) -> Self {
         let mut out = Vec::with_capacity(data_len(text.as_bytes()));
         write_lines(&mut out, b"", text.as_bytes());
-        Self::from_parts(out, 0, 0)
+        let id_at = out.len();
+        Self::from_parts(out, id_at, 0)
     }
 
     /// A `retry:` field alone: it sets the client's reconnection time and dispatches nothing.

@@ -18,7 +18,7 @@
 //!     Event::builder().event("greeting").id("1").data("hello").build()?,
 //!     Event::data("two\nlines"),
 //! ]);
-//! let mut body = SseStream::new(events);
+//! let mut body = std::pin::pin!(SseStream::new(events));
 //! let mut wire = Vec::new();
 //! while let Some(chunk) = body.next().await {
 //!     wire.extend_from_slice(&chunk.unwrap());
@@ -45,6 +45,8 @@ mod error;
 pub mod event;
 pub mod last_event_id;
 pub mod parse;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod stream;
 
 #[cfg(feature = "hub")]
@@ -54,6 +56,7 @@ pub mod hub;
 pub use error::EventError;
 pub use event::{Event, EventBuilder};
 pub use last_event_id::{LastEventId, LastEventIdError};
+#[cfg(feature = "tokio")]
 pub use stream::{KeepAlive, SseStream, TryEvent};
 
 /// The media type of an event stream, `text/event-stream`.

@@ -1,1 +1,52 @@
-//! stub
+//! Test support shared by the adapters: a real-socket SSE client ([`Request`],
+//! [`SseResponse`]), the framework-free [`Fixture`] handlers, and the conformance [`cases`]
+//! every adapter runs through [`conformance_tests!`].
+//!
+//! # Example
+//!
+//! An adapter's integration test implements [`Harness`] for its framework and runs every
+//! case:
+//!
+//! ```ignore
+//! struct Axum;
+//!
+//! impl sse_testkit::Harness for Axum {
+//!     const HTTP2: bool = true;
+//!     async fn start(fixture: sse_testkit::Fixture) -> sse_testkit::Server { /* ... */ }
+//! }
+//!
+//! sse_testkit::conformance_tests!(Axum);
+//! ```
+
+pub mod cases;
+mod client;
+mod fixture;
+
+pub use client::{
+    independent_client_events, wait_until, ForeignEvent, Request, SseResponse, DEADLINE,
+};
+pub use fixture::{Fixture, FixtureError, FixtureStream, Harness, Server, StreamOptions};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The golden file is exactly the encoding of the golden events, so it can't drift. Run
+    /// with `UPDATE_GOLDEN=1` to write it after changing the events on purpose.
+    #[test]
+    fn golden_file_is_the_encoding_of_the_golden_events() {
+        let encoded: Vec<u8> = Fixture::golden_events()
+            .iter()
+            .flat_map(|event| event.as_bytes().to_vec())
+            .collect();
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/golden.sse");
+            std::fs::write(path, &encoded).expect("write the golden file");
+            return;
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&encoded),
+            String::from_utf8_lossy(Fixture::GOLDEN)
+        );
+    }
+}
