@@ -1,0 +1,261 @@
+use std::{
+    fmt,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode, Version};
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+use super::{
+    stats::{CloseReason, StreamGuard},
+    HeartbeatBody, OverLimit, SseLayer,
+};
+
+pin_project! {
+    /// Response body of [`SseService`](super::SseService).
+    ///
+    /// For an SSE response it is the handler's body with heartbeats (see [`HeartbeatBody`])
+    /// holding the stream's permit until it is dropped; for any other response it is the
+    /// handler's body untouched.
+    pub struct ResponseBody<B> {
+        #[pin]
+        inner: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Passthrough {
+            #[pin]
+            body: B,
+        },
+        Sse {
+            #[pin]
+            body: HeartbeatBody<B>,
+            guard: StreamGuard,
+        },
+        Full {
+            data: Option<Bytes>,
+        },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    fn passthrough(body: B) -> Self {
+        Self {
+            inner: Kind::Passthrough { body },
+        }
+    }
+
+    fn sse(body: HeartbeatBody<B>, guard: StreamGuard) -> Self {
+        Self {
+            inner: Kind::Sse { body, guard },
+        }
+    }
+
+    fn full(data: Option<Bytes>) -> Self {
+        Self {
+            inner: Kind::Full { data },
+        }
+    }
+}
+
+impl<B> fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.inner {
+            Kind::Passthrough { .. } => "Passthrough",
+            Kind::Sse { .. } => "Sse",
+            Kind::Full { .. } => "Full",
+        };
+        f.debug_struct("ResponseBody")
+            .field("kind", &kind)
+            .field("inner", &format_args!("{}", std::any::type_name::<B>()))
+            .finish()
+    }
+}
+
+impl<B> Body for ResponseBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project().inner.project() {
+            KindProj::Passthrough { body } => body.poll_frame(cx),
+            KindProj::Sse { body, guard } => {
+                let polled = body.poll_frame(cx);
+                match &polled {
+                    Poll::Ready(None) => guard.set_reason(CloseReason::Ended),
+                    Poll::Ready(Some(Err(_))) => guard.set_reason(CloseReason::Error),
+                    _ => {}
+                }
+                polled
+            }
+            KindProj::Full { data } => Poll::Ready(data.take().map(|data| Ok(Frame::data(data)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            Kind::Passthrough { body } => body.is_end_stream(),
+            Kind::Sse { body, .. } => body.is_end_stream(),
+            Kind::Full { data } => data.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            Kind::Passthrough { body } => body.size_hint(),
+            Kind::Sse { body, .. } => body.size_hint(),
+            Kind::Full { data } => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64))
+            }
+        }
+    }
+}
+
+/// Whether one media type (`text/event-stream`, maybe with parameters) is an event stream.
+pub(crate) fn is_event_stream_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case(sse_core::CONTENT_TYPE)
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(is_event_stream_media_type)
+}
+
+/// Turns the handler's response into ours.
+pub(crate) fn respond<B>(
+    config: &SseLayer,
+    version: Version,
+    res: Response<B>,
+) -> Response<ResponseBody<B>> {
+    if res.status() != StatusCode::OK || !is_event_stream(res.headers()) {
+        return res.map(ResponseBody::passthrough);
+    }
+    let Some(guard) = config.stats.try_open(config.max_streams) else {
+        // Over the limit: the handler's stream is dropped here, unpolled.
+        drop(res);
+        return over_limit(config, version);
+    };
+    let (mut parts, body) = res.into_parts();
+    set_sse_headers(&mut parts.headers, version, config.identity_encoding);
+    let compressed = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"));
+    let heartbeat = if compressed {
+        tracing::warn!(
+            content_encoding = ?parts.headers.get(header::CONTENT_ENCODING),
+            "SSE response is already compressed; no heartbeats. Place the compression layer outside SseLayer"
+        );
+        None
+    } else {
+        config.heartbeat
+    };
+    let body = HeartbeatBody::with_parts(body, heartbeat, config.heartbeat_comment.clone());
+    Response::from_parts(parts, ResponseBody::sse(body, guard))
+}
+
+/// The headers every SSE response gets.
+fn set_sse_headers(headers: &mut HeaderMap, version: Version, identity_encoding: bool) {
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-cache, no-transform"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    headers.remove(header::CONTENT_LENGTH);
+    if identity_encoding && !headers.contains_key(header::CONTENT_ENCODING) {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+    }
+    if version >= Version::HTTP_2 {
+        // Connection-specific headers are illegal in HTTP/2 and HTTP/3 (RFC 9113 §8.2.2).
+        for name in [
+            header::CONNECTION,
+            header::TRANSFER_ENCODING,
+            header::UPGRADE,
+            header::HeaderName::from_static("keep-alive"),
+            header::HeaderName::from_static("proxy-connection"),
+        ] {
+            headers.remove(name);
+        }
+    } else {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    }
+}
+
+/// The answer beyond the stream limit.
+fn over_limit<B>(config: &SseLayer, version: Version) -> Response<ResponseBody<B>> {
+    match config.over_limit {
+        OverLimit::ServiceUnavailable => {
+            let delay = config.retry_after;
+            let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+            let mut res = Response::new(ResponseBody::full(None));
+            *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res
+        }
+        OverLimit::RetryLater => {
+            let base = u64::try_from(config.retry_after.as_millis()).unwrap_or(u64::MAX / 2);
+            let retry = base + fastrand::u64(0..=base / 2);
+            let mut res = Response::new(ResponseBody::full(Some(Bytes::from(format!(
+                "retry: {retry}\n\n"
+            )))));
+            let headers = res.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(sse_core::CONTENT_TYPE),
+            );
+            set_sse_headers(headers, version, config.identity_encoding);
+            res
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_stream_media_types() {
+        assert!(is_event_stream_media_type("text/event-stream"));
+        assert!(is_event_stream_media_type("Text/Event-Stream; charset=utf-8"));
+        assert!(is_event_stream_media_type(" text/event-stream ;charset=UTF-8"));
+        assert!(!is_event_stream_media_type("text/event-streams"));
+        assert!(!is_event_stream_media_type("application/json"));
+    }
+
+    #[test]
+    fn headers_follow_the_http_version() {
+        let mut h1 = HeaderMap::new();
+        h1.insert(header::CONTENT_LENGTH, HeaderValue::from(3));
+        set_sse_headers(&mut h1, Version::HTTP_11, true);
+        assert_eq!(h1[header::CONNECTION], "keep-alive");
+        assert_eq!(h1[header::CACHE_CONTROL], "no-cache, no-transform");
+        assert_eq!(h1["x-accel-buffering"], "no");
+        assert_eq!(h1[header::CONTENT_ENCODING], "identity");
+        assert!(!h1.contains_key(header::CONTENT_LENGTH));
+
+        let mut h2 = HeaderMap::new();
+        h2.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        h2.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h2.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        set_sse_headers(&mut h2, Version::HTTP_2, false);
+        assert!(!h2.contains_key(header::CONNECTION));
+        assert!(!h2.contains_key("keep-alive"));
+        assert!(!h2.contains_key(header::CONTENT_ENCODING));
+        assert_eq!(h2[header::CACHE_CONTROL], "no-store");
+    }
+}
