@@ -1,0 +1,232 @@
+use std::{
+    fmt,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use actix_web::{
+    body::{BodySize, BoxBody, EitherBody, MessageBody},
+    dev::ServiceResponse,
+    http::{
+        header::{self, HeaderMap, HeaderValue},
+        StatusCode,
+    },
+    HttpResponse,
+};
+use bytes::Bytes;
+use pin_project_lite::pin_project;
+
+use super::{
+    stats::{CloseReason, StreamGuard},
+    transform::Inner,
+    HeartbeatBody, OverLimit,
+};
+
+pin_project! {
+    /// Response body of [`SseService`](super::SseService) (the left side of its
+    /// `EitherBody`; the right side carries the stream limit's answers).
+    ///
+    /// For an SSE response it is the handler's body with heartbeats (see
+    /// [`HeartbeatBody`]), holding the stream's permit until it is dropped; for any other
+    /// response it is the handler's body untouched.
+    pub struct ResponseBody<B> {
+        #[pin]
+        inner: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Passthrough {
+            #[pin]
+            body: B,
+        },
+        Sse {
+            #[pin]
+            body: HeartbeatBody<B>,
+            guard: StreamGuard,
+        },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    fn passthrough(body: B) -> Self {
+        Self {
+            inner: Kind::Passthrough { body },
+        }
+    }
+
+    fn sse(body: HeartbeatBody<B>, guard: StreamGuard) -> Self {
+        Self {
+            inner: Kind::Sse { body, guard },
+        }
+    }
+}
+
+impl<B> fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.inner {
+            Kind::Passthrough { .. } => "Passthrough",
+            Kind::Sse { .. } => "Sse",
+        };
+        f.debug_struct("ResponseBody")
+            .field("kind", &kind)
+            .field("inner", &format_args!("{}", std::any::type_name::<B>()))
+            .finish()
+    }
+}
+
+impl<B> MessageBody for ResponseBody<B>
+where
+    B: MessageBody,
+{
+    type Error = B::Error;
+
+    fn size(&self) -> BodySize {
+        match &self.inner {
+            Kind::Passthrough { body } => body.size(),
+            Kind::Sse { body, .. } => body.size(),
+        }
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        match self.project().inner.project() {
+            KindProj::Passthrough { body } => body.poll_next(cx),
+            KindProj::Sse { body, guard } => {
+                let polled = body.poll_next(cx);
+                match &polled {
+                    Poll::Ready(None) => guard.set_reason(CloseReason::Ended),
+                    Poll::Ready(Some(Err(_))) => guard.set_reason(CloseReason::Error),
+                    _ => {}
+                }
+                polled
+            }
+        }
+    }
+}
+
+/// Whether one media type (`text/event-stream`, maybe with parameters) is an event stream.
+pub(crate) fn is_event_stream_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case(sse_core::CONTENT_TYPE)
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(is_event_stream_media_type)
+}
+
+/// Turns the inner service's response into ours.
+pub(crate) fn respond<B>(
+    config: &Inner,
+    res: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<ResponseBody<B>>> {
+    if res.status() != StatusCode::OK || !is_event_stream(res.headers()) {
+        return res.map_body(|_, body| EitherBody::left(ResponseBody::passthrough(body)));
+    }
+    let Some(guard) = config.stats.try_open(config.max_streams) else {
+        // Over the limit: the handler's stream is dropped here, unpolled.
+        let (req, res) = res.into_parts();
+        drop(res);
+        return ServiceResponse::new(req, over_limit(config)).map_into_right_body();
+    };
+    res.map_body(|head, body| {
+        let headers = head.headers_mut();
+        set_sse_headers(headers, config.identity_encoding);
+        let compressed = headers
+            .get(header::CONTENT_ENCODING)
+            .is_some_and(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"));
+        let heartbeat = if compressed {
+            tracing::warn!(
+                content_encoding = ?headers.get(header::CONTENT_ENCODING),
+                "SSE response is already compressed; no heartbeats. Register Compress after SseMiddleware"
+            );
+            None
+        } else {
+            config.heartbeat
+        };
+        let body = HeartbeatBody::with_parts(body, heartbeat, config.heartbeat_comment.clone());
+        EitherBody::left(ResponseBody::sse(body, guard))
+    })
+}
+
+/// The headers every SSE response gets. actix writes (on HTTP/1.x) or drops (on HTTP/2) the
+/// connection-specific headers itself, so they are left alone here.
+fn set_sse_headers(headers: &mut HeaderMap, identity_encoding: bool) {
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, no-transform"),
+        );
+    }
+    headers.insert(
+        header::HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    headers.remove(header::CONTENT_LENGTH);
+    if identity_encoding && !headers.contains_key(header::CONTENT_ENCODING) {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+    }
+}
+
+/// The answer beyond the stream limit.
+fn over_limit(config: &Inner) -> HttpResponse<BoxBody> {
+    match config.over_limit {
+        OverLimit::ServiceUnavailable => {
+            let delay = config.retry_after;
+            let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, secs))
+                .finish()
+        }
+        OverLimit::RetryLater => {
+            let base = u64::try_from(config.retry_after.as_millis()).unwrap_or(u64::MAX / 2);
+            let retry = base + fastrand::u64(0..=base / 2);
+            let mut res = HttpResponse::Ok()
+                .content_type(sse_core::CONTENT_TYPE)
+                .body(format!("retry: {retry}\n\n"));
+            set_sse_headers(res.headers_mut(), config.identity_encoding);
+            res
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_stream_media_types() {
+        assert!(is_event_stream_media_type("text/event-stream"));
+        assert!(is_event_stream_media_type("Text/Event-Stream; charset=utf-8"));
+        assert!(is_event_stream_media_type(" text/event-stream ;charset=UTF-8"));
+        assert!(!is_event_stream_media_type("text/event-streams"));
+        assert!(!is_event_stream_media_type("application/json"));
+    }
+
+    #[test]
+    fn sse_headers_keep_a_handlers_cache_control_and_encoding() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
+        set_sse_headers(&mut headers, true);
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-cache, no-transform");
+        assert_eq!(headers.get("x-accel-buffering").unwrap(), "no");
+        assert_eq!(headers.get(header::CONTENT_ENCODING).unwrap(), "identity");
+        assert!(!headers.contains_key(header::CONTENT_LENGTH));
+
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        set_sse_headers(&mut headers, false);
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    }
+}
