@@ -1,0 +1,669 @@
+//! The framework-free application: state ([`App`]), the handlers, and what they answer
+//! ([`Reply`]). The framework modules only route requests here and turn a [`Reply`] into
+//! their own response type.
+//!
+//! | route | handler |
+//! |---|---|
+//! | `GET /` | [`App::index`] |
+//! | `GET /events?topic=..` | [`App::events`] |
+//! | `POST /publish` | [`App::publish`] |
+//! | `GET /progress` | [`App::progress`] |
+//! | `GET /clock` | [`App::clock`] |
+//! | `GET /stats` | [`App::stats`] |
+//! | `GET /health` | [`App::health`] |
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::{stream, Stream, StreamExt};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use sse_core::hub::{Hub, HubConfig, PublishError};
+use sse_core::stream::CancellationToken;
+use sse_core::{Event, LastEventId};
+
+use crate::Config;
+
+/// The topic of a published event that names none.
+pub const DEFAULT_TOPIC: &str = "default";
+
+/// The largest `POST /publish` body accepted: 64 KiB. A larger one gets `413`.
+pub const MAX_PUBLISH_BODY: usize = 64 * 1024;
+
+/// How many `progress` events `GET /progress` sends before `complete`.
+pub const PROGRESS_STEPS: u32 = 10;
+
+/// The page served at `GET /`.
+const INDEX_HTML: &str = include_str!("../static/index.html");
+
+/// The application: the hub, the open-stream count and the signals that end streams.
+///
+/// Cheap to clone; clones share one state. Every framework serves the same `App`.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    hub: Hub,
+    /// Cancelled on shutdown: ends every stream and stops the server.
+    shutdown: CancellationToken,
+    /// The current "generation" of streams: cancelling it ends the streams open now, and a
+    /// fresh child of `shutdown` takes its place for the streams opened later.
+    generation: Mutex<CancellationToken>,
+    active: AtomicUsize,
+    opened: AtomicU64,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.inner.config)
+            .field("active_connections", &self.active_connections())
+            .field("shut_down", &self.inner.shutdown.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// An app with a fresh hub that keeps `config.replay` events for replay.
+    pub fn new(config: Config) -> Self {
+        let replay = usize::try_from(config.replay).unwrap_or(usize::MAX).max(1);
+        let hub = Hub::new(
+            HubConfig::new()
+                .replay_capacity(replay)
+                .queue_bound(replay.min(256))
+                .shutdown_retry(config.retry(), Duration::from_secs(2)),
+        );
+        let shutdown = CancellationToken::new();
+        let generation = Mutex::new(shutdown.child_token());
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                hub,
+                shutdown,
+                generation,
+                active: AtomicUsize::new(0),
+                opened: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The hub events are published to.
+    pub fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    /// The SSE streams open now (on /events, /progress and /clock).
+    pub fn active_connections(&self) -> usize {
+        self.inner.active.load(Ordering::Acquire)
+    }
+
+    /// The SSE streams opened since the start.
+    pub fn opened_connections(&self) -> u64 {
+        self.inner.opened.load(Ordering::Relaxed)
+    }
+
+    /// Cancelled when the app shuts down; the servers stop on it.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    /// Starts a graceful shutdown: the hub ends every subscription (after a `retry:` with
+    /// jitter), every other stream ends, and the server stops accepting and finishes once
+    /// its connections are done. Calling it again does nothing.
+    pub fn shutdown(&self) {
+        if self.inner.shutdown.is_cancelled() {
+            return;
+        }
+        tracing::info!(
+            active_connections = self.active_connections(),
+            "shutting down"
+        );
+        self.inner.hub.shutdown();
+        self.inner.shutdown.cancel();
+    }
+
+    /// Ends every SSE stream open now, without shutting anything down: the clients
+    /// reconnect (after the `retry:` delay) with their Last-Event-ID and replay what they
+    /// missed. Streams opened afterwards are not affected.
+    pub fn disconnect_all(&self) {
+        let old = {
+            let mut generation = self
+                .inner
+                .generation
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::mem::replace(&mut *generation, self.inner.shutdown.child_token())
+        };
+        tracing::info!(
+            active_connections = self.active_connections(),
+            "disconnecting every open stream"
+        );
+        old.cancel();
+    }
+
+    fn current_generation(&self) -> CancellationToken {
+        self.inner
+            .generation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Wraps `events` into a counted stream that starts with `retry:` and ends when the
+    /// current generation is cut or the app shuts down.
+    fn open_stream<S>(&self, route: &'static str, events: S) -> EventStream
+    where
+        S: Stream<Item = Event> + Send + 'static,
+    {
+        let cut = self.current_generation();
+        let events = stream::iter([Event::retry(self.config().retry())])
+            .chain(events)
+            .take_until(cut.cancelled_owned());
+        let id = self.inner.opened.fetch_add(1, Ordering::Relaxed) + 1;
+        let active = self.inner.active.fetch_add(1, Ordering::AcqRel) + 1;
+        tracing::debug!(route, stream = id, active, "SSE stream opened");
+        EventStream {
+            events: Box::pin(events),
+            _guard: StreamGuard {
+                app: self.clone(),
+                route,
+                id,
+            },
+        }
+    }
+
+    /// Checks the bearer token, if one is configured: `Authorization: Bearer T` or `?token=T`.
+    fn authorize(&self, headers: &HeaderMap, query: Option<&str>) -> Result<(), Reply> {
+        let Some(expected) = self.config().token.as_deref() else {
+            return Ok(());
+        };
+        let from_header = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .map(str::to_owned);
+        let presented = from_header.or_else(|| query_values(query, "token").next());
+        match presented {
+            Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
+            _ => Err(Reply::error(StatusCode::UNAUTHORIZED, "missing or wrong token")
+                .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))),
+        }
+    }
+
+    /// `GET /`: the demo page.
+    pub fn index(&self) -> Reply {
+        Reply::full(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from_static(INDEX_HTML.as_bytes()),
+        )
+    }
+
+    /// `GET /events?topic=a&topic=b`: the hub's events of those topics (every topic if none
+    /// is named), after a leading `retry:`, replaying what came after the Last-Event-ID
+    /// (header, or `lastEventId` query parameter) first.
+    ///
+    /// `401` without the configured token, `400` for a malformed Last-Event-ID.
+    pub fn events(&self, headers: &HeaderMap, query: Option<&str>) -> Reply {
+        if let Err(reply) = self.authorize(headers, query) {
+            return reply;
+        }
+        let last_event_id = match LastEventId::from_request(headers, query) {
+            Ok(id) => id,
+            Err(err) => {
+                return Reply::error(StatusCode::BAD_REQUEST, &format!("Last-Event-ID: {err}"))
+            }
+        };
+        let topics: Vec<String> = query_values(query, "topic")
+            .filter(|topic| !topic.is_empty())
+            .collect();
+        tracing::debug!(?topics, last_event_id = last_event_id.as_deref(), "subscribe");
+        let subscription = self.hub().subscribe(topics, last_event_id.as_deref());
+        Reply::events(self.open_stream("/events", subscription))
+    }
+
+    /// `POST /publish` with a JSON body `{"topic"?: string, "event"?: string, "data": any}`:
+    /// publishes to the hub and answers `202` with `{"id": "..."}`.
+    ///
+    /// A string `data` is sent as is (each line break starts a new `data:` line); any other
+    /// JSON value is sent serialized on one line. The topic defaults to [`DEFAULT_TOPIC`].
+    ///
+    /// Errors, all with a JSON body `{"error": "..."}` and none reaching a subscriber: `405`
+    /// for a method other than `POST`, `401` without the configured token, `413` for a body
+    /// over [`MAX_PUBLISH_BODY`], `400` for invalid JSON, a missing `data` or an event name
+    /// with CR or LF, `503` once the app shuts down.
+    pub async fn publish<B, E>(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        body: B,
+    ) -> Reply
+    where
+        B: Stream<Item = Result<E, BodyError>>,
+        E: Buf,
+    {
+        if method != Method::POST {
+            return Reply::error(StatusCode::METHOD_NOT_ALLOWED, "use POST")
+                .with_header(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        if let Err(reply) = self.authorize(headers, query) {
+            return reply;
+        }
+        let body = match read_limited(headers, body, MAX_PUBLISH_BODY).await {
+            Ok(body) => body,
+            Err(reply) => return reply,
+        };
+        let request: PublishRequest = match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(err) => {
+                return Reply::error(StatusCode::BAD_REQUEST, &format!("invalid JSON: {err}"))
+            }
+        };
+        let topic = request.topic.as_deref().unwrap_or(DEFAULT_TOPIC);
+        if topic.is_empty() {
+            return Reply::error(StatusCode::BAD_REQUEST, "topic must not be empty");
+        }
+        let mut builder = Event::builder();
+        if let Some(name) = request.event.as_deref() {
+            builder = builder.event(name);
+        }
+        builder = match &request.data {
+            serde_json::Value::String(text) => builder.data(text.as_str()),
+            other => match builder.json_data(other) {
+                Ok(builder) => builder,
+                Err(err) => {
+                    return Reply::error(StatusCode::BAD_REQUEST, &format!("data: {err}"))
+                }
+            },
+        };
+        let event = match builder.build() {
+            Ok(event) => event,
+            Err(err) => return Reply::error(StatusCode::BAD_REQUEST, &err.to_string()),
+        };
+        match self.hub().publish(topic, event) {
+            Ok(id) => {
+                tracing::debug!(topic, %id, "published");
+                Reply::json(StatusCode::ACCEPTED, &json!({ "id": id.to_string() }))
+            }
+            Err(PublishError::Closed) => {
+                Reply::error(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "publish failed");
+                Reply::error(StatusCode::SERVICE_UNAVAILABLE, &err.to_string())
+            }
+        }
+    }
+
+    /// `GET /progress`: [`PROGRESS_STEPS`] `progress` events
+    /// (`{"step", "total", "percentage", "message"}`) 100 to 200 ms apart, then a `complete`
+    /// event, then the end of the stream.
+    pub fn progress(&self) -> Reply {
+        let steps = stream::unfold(0u32, |step| async move {
+            if step > PROGRESS_STEPS {
+                return None;
+            }
+            if step > 0 {
+                let pause = 100 + u64::from(step * 97 % 101);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            let event = if step < PROGRESS_STEPS {
+                let current = step + 1;
+                json_event(
+                    "progress",
+                    &current.to_string(),
+                    &json!({
+                        "step": current,
+                        "total": PROGRESS_STEPS,
+                        "percentage": current * 100 / PROGRESS_STEPS,
+                        "message": format!("step {current} of {PROGRESS_STEPS}"),
+                    }),
+                )
+            } else {
+                json_event("complete", "complete", &json!({ "message": "done" }))
+            };
+            Some((event, step + 1))
+        });
+        Reply::events(self.open_stream("/progress", steps))
+    }
+
+    /// `GET /clock`: a `tick` event every second, `{"unix_ms": ..}`, until the client leaves.
+    pub fn clock(&self) -> Reply {
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let ticks = stream::unfold((interval, 0u64), |(mut interval, n)| async move {
+            interval.tick().await;
+            let unix_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            let event = json_event("tick", &n.to_string(), &json!({ "unix_ms": unix_ms }));
+            Some((event, (interval, n + 1)))
+        });
+        Reply::events(self.open_stream("/clock", ticks))
+    }
+
+    /// `GET /stats`: the open SSE streams and the hub's counters, as JSON.
+    pub fn stats(&self) -> Reply {
+        let hub = self.hub().stats();
+        Reply::json(
+            StatusCode::OK,
+            &json!({
+                "active_connections": self.active_connections(),
+                "opened_connections": self.opened_connections(),
+                "subscribers": hub.active_subscribers,
+                "published": hub.published,
+                "delivered": hub.delivered,
+                "replayed": hub.replayed,
+                "dropped_slow": hub.dropped_slow,
+                "gaps": hub.gaps,
+                "ring_len": hub.ring_len,
+                "last_id": hub.last_id.map(|id| id.to_string()),
+            }),
+        )
+    }
+
+    /// `GET /health`: `200` with `{"status": "ok"}` (`503` once shutting down).
+    pub fn health(&self) -> Reply {
+        if self.inner.shutdown.is_cancelled() {
+            Reply::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "status": "shutting down" }),
+            )
+        } else {
+            Reply::json(StatusCode::OK, &json!({ "status": "ok" }))
+        }
+    }
+}
+
+/// The JSON body of `POST /publish`.
+#[derive(Debug, Deserialize)]
+struct PublishRequest {
+    topic: Option<String>,
+    event: Option<String>,
+    data: serde_json::Value,
+}
+
+fn json_event(name: &str, id: &str, data: &serde_json::Value) -> Event {
+    Event::builder()
+        .event(name)
+        .id(id)
+        .json_data(data)
+        .ok()
+        .and_then(|builder| builder.build().ok())
+        .unwrap_or_else(|| Event::data("{}"))
+}
+
+/// A failure reading a request body, as the framework reports it.
+#[derive(Debug)]
+pub struct BodyError(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl BodyError {
+    /// Wraps a framework's body error.
+    pub fn new(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(err.into())
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Reads a body of at most `limit` bytes: `413` beyond it (by `Content-Length` before
+/// reading anything, or while reading), `400` if the body fails.
+async fn read_limited<B, E>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, Reply>
+where
+    B: Stream<Item = Result<E, BodyError>>,
+    E: Buf,
+{
+    let too_large = || {
+        Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = std::pin::pin!(body);
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk = chunk.map_err(|err| {
+            Reply::error(StatusCode::BAD_REQUEST, &format!("reading the body: {err}"))
+        })?;
+        if buf.len() + chunk.remaining() > limit {
+            return Err(too_large());
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            buf.extend_from_slice(part);
+            let len = part.len();
+            chunk.advance(len);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// The percent-decoded values of query parameter `name`.
+fn query_values<'a>(query: Option<&'a str>, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(move |(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What a handler answers, before a framework turns it into its response type.
+#[derive(Debug)]
+#[must_use]
+pub struct Reply {
+    /// The status code.
+    pub status: StatusCode,
+    /// Headers besides the content type.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The body.
+    pub body: ReplyBody,
+}
+
+/// The body of a [`Reply`].
+#[derive(Debug)]
+pub enum ReplyBody {
+    /// A whole body with its content type (JSON or HTML).
+    Full {
+        /// The `Content-Type`.
+        content_type: &'static str,
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// An event stream, served through the framework's SSE adapter.
+    Events(EventStream),
+}
+
+impl Reply {
+    fn full(status: StatusCode, content_type: &'static str, bytes: Bytes) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: ReplyBody::Full {
+                content_type,
+                bytes,
+            },
+        }
+    }
+
+    fn json(status: StatusCode, value: &serde_json::Value) -> Self {
+        Self::full(
+            status,
+            "application/json",
+            Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+        )
+    }
+
+    fn error(status: StatusCode, message: &str) -> Self {
+        Self::json(status, &json!({ "error": message }))
+    }
+
+    fn events(stream: EventStream) -> Self {
+        Self {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: ReplyBody::Events(stream),
+        }
+    }
+
+    fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Builds an `http::Response` with the body `full` makes of the whole bytes, or `events`
+    /// makes of an event stream; the adapters of tower-based frameworks use it.
+    pub fn into_http<T>(
+        self,
+        full: impl FnOnce(Bytes) -> T,
+        events: impl FnOnce(EventStream) -> http::Response<T>,
+    ) -> http::Response<T> {
+        let mut response = match self.body {
+            ReplyBody::Full {
+                content_type,
+                bytes,
+            } => {
+                let mut response = http::Response::new(full(bytes));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(content_type),
+                );
+                response
+            }
+            ReplyBody::Events(stream) => events(stream),
+        };
+        *response.status_mut() = self.status;
+        for (name, value) in self.headers {
+            response.headers_mut().append(name, value);
+        }
+        response
+    }
+}
+
+/// An SSE stream of the app: `retry:` first, then the route's events, until the client
+/// leaves, the stream is cut ([`App::disconnect_all`]) or the app shuts down.
+///
+/// It counts as an open connection in `/stats` from its creation until it is dropped.
+#[must_use = "streams do nothing unless polled"]
+pub struct EventStream {
+    events: Pin<Box<dyn Stream<Item = Event> + Send>>,
+    _guard: StreamGuard,
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream")
+            .field("route", &self._guard.route)
+            .field("id", &self._guard.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.events.as_mut().poll_next(cx)
+    }
+}
+
+/// Counts one open stream until dropped.
+struct StreamGuard {
+    app: App,
+    route: &'static str,
+    id: u64,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let active = self.app.inner.active.fetch_sub(1, Ordering::AcqRel) - 1;
+        tracing::debug!(route = self.route, stream = self.id, active, "SSE stream closed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(bytes: &'static [u8]) -> impl Stream<Item = Result<Bytes, BodyError>> {
+        stream::iter([Ok(Bytes::from_static(bytes))])
+    }
+
+    #[tokio::test]
+    async fn rejected_publish_reaches_no_subscriber() {
+        let app = App::new(Config::default());
+        let post = Method::POST;
+        let headers = HeaderMap::new();
+        let bad = app
+            .publish(&post, &headers, None, body(br#"{"event":"a\nb","data":"x"}"#))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        let bad = app.publish(&post, &headers, None, body(b"{")).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(app.hub().stats().published, 0);
+        let ok = app
+            .publish(&post, &headers, None, body(br#"{"data":{"a":1}}"#))
+            .await;
+        assert_eq!(ok.status, StatusCode::ACCEPTED);
+        assert_eq!(app.hub().stats().published, 1);
+    }
+
+    #[tokio::test]
+    async fn streams_are_counted_until_dropped_and_cut_by_disconnect_all() {
+        let app = App::new(Config::default());
+        let Reply {
+            body: ReplyBody::Events(mut stream),
+            ..
+        } = app.events(&HeaderMap::new(), None)
+        else {
+            panic!("not a stream")
+        };
+        assert_eq!(app.active_connections(), 1);
+        let retry = stream.next().await.unwrap();
+        assert_eq!(retry.as_bytes().as_ref(), b"retry: 2000\n\n");
+        app.disconnect_all();
+        assert!(stream.next().await.is_none());
+        drop(stream);
+        assert_eq!(app.active_connections(), 0);
+    }
+
+    #[test]
+    fn token_comes_from_header_or_query() {
+        let app = App::new(Config::default().with_token("s3cret"));
+        let mut headers = HeaderMap::new();
+        assert!(app.authorize(&headers, Some("token=nope")).is_err());
+        assert!(app.authorize(&headers, Some("topic=a&token=s3cret")).is_ok());
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
+        assert!(app.authorize(&headers, None).is_ok());
+    }
+}

@@ -1,0 +1,86 @@
+//! axum glue: routes to the [`App`] handlers and turns their [`Reply`] into responses, with
+//! `sse_axum::Sse` for event streams, under `SseLayer`, `CompressionLayer` and `CorsLayer`.
+
+use std::io;
+
+use ::axum::body::Body;
+use ::axum::extract::{RawQuery, State};
+use ::axum::http::{HeaderMap, Method};
+use ::axum::response::{IntoResponse, Response};
+use ::axum::routing::{any, get};
+use ::axum::Router;
+use futures_util::TryStreamExt;
+use sse_axum::Sse;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+
+use crate::app::{App, BodyError, Reply};
+use crate::layers;
+
+/// The app's router, with its middleware (compression and CORS outside `SseLayer`).
+pub fn router(app: App) -> Router {
+    let sse = layers::sse(app.config());
+    Router::new()
+        .route("/", get(index))
+        .route("/events", get(events))
+        .route("/publish", any(publish))
+        .route("/progress", get(progress))
+        .route("/clock", get(clock))
+        .route("/stats", get(stats))
+        .route("/health", get(health))
+        .with_state(app)
+        .layer(sse)
+        .layer(CompressionLayer::new())
+        .layer(layers::cors())
+}
+
+/// Serves the app until [`App::shutdown`], then finishes the open connections.
+///
+/// # Errors
+///
+/// If accepting or serving fails.
+pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
+    let token = app.shutdown_token();
+    ::axum::serve(listener, router(app))
+        .with_graceful_shutdown(token.cancelled_owned())
+        .await
+}
+
+fn respond(reply: Reply) -> Response {
+    reply.into_http(Body::from, |events| Sse::new(events).into_response())
+}
+
+async fn index(State(app): State<App>) -> Response {
+    respond(app.index())
+}
+
+async fn events(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    respond(app.events(&headers, query.as_deref()))
+}
+
+async fn publish(
+    State(app): State<App>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Response {
+    let body = body.into_data_stream().map_err(BodyError::new);
+    respond(app.publish(&method, &headers, query.as_deref(), body).await)
+}
+
+async fn progress(State(app): State<App>) -> Response {
+    respond(app.progress())
+}
+
+async fn clock(State(app): State<App>) -> Response {
+    respond(app.clock())
+}
+
+async fn stats(State(app): State<App>) -> Response {
+    respond(app.stats())
+}
+
+async fn health(State(app): State<App>) -> Response {
+    respond(app.health())
+}

@@ -1,0 +1,154 @@
+//! The demo app of the SSE toolkit: one set of framework-free handlers ([`App`], in
+//! [`app`]) served by axum, actix-web and warp through the toolkit's adapters, each with
+//! its framework's usual compression and CORS middleware.
+//!
+//! # Run it
+//!
+//! ```text
+//! cargo run --release -p sse-examples --bin demo -- --framework axum --addr 127.0.0.1:3000
+//! # then open http://127.0.0.1:3000/ , or:
+//! curl -N http://127.0.0.1:3000/events?topic=news
+//! curl -X POST http://127.0.0.1:3000/publish -d '{"topic":"news","event":"alert","data":"hi"}'
+//! ```
+//!
+//! Flags: `--framework axum|actix|warp`, `--addr`, `--heartbeat-ms 15000`, `--replay 1000`,
+//! `--max-connections N`, `--token T`, `--retry-ms 2000` (see [`Config`]). Logs go through
+//! `tracing`: `RUST_LOG=sse_examples=debug` shows one line per stream opened and closed.
+//! SIGINT or SIGTERM shuts down gracefully: every open stream ends and the process exits 0.
+//!
+//! # Routes
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | the demo page (EventSource on `/events`, publish form, progress, clock) |
+//! | `GET /events?topic=a&topic=b` | the hub's events of those topics (all if none), with replay after `Last-Event-ID` (header or `lastEventId` query parameter) |
+//! | `POST /publish` | `{"topic"?, "event"?, "data"}` → `202 {"id"}`; topic defaults to [`DEFAULT_TOPIC`] |
+//! | `GET /progress` | ten `progress` events, a `complete` event, then the end |
+//! | `GET /clock` | a `tick` event every second |
+//! | `GET /stats` | `active_connections`, `published`, `delivered`, `replayed`, ... |
+//! | `GET /health` | `200` |
+//!
+//! # Test it
+//!
+//! ```text
+//! cargo test -p sse-examples                      # contract tests on all three frameworks
+//! sudo apt-get install -y chromium chromium-driver  # for the browser test
+//! cargo test -p sse-examples --test browser
+//! ```
+//!
+//! Tests run the app in-process with [`serve`]: bind `127.0.0.1:0`, read
+//! [`RunningApp::addr`], cut every stream with [`App::disconnect_all`] and stop with
+//! [`RunningApp::shutdown`].
+
+pub mod actix;
+pub mod app;
+pub mod axum;
+mod config;
+mod layers;
+pub mod warp;
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use app::{App, Reply, ReplyBody, DEFAULT_TOPIC, MAX_PUBLISH_BODY};
+pub use config::{Config, Framework};
+
+/// How long a graceful shutdown may take before the server task is aborted.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `App::new(config)` on `listener` with `config.framework`, in a background task.
+///
+/// # Errors
+///
+/// If the listener's address can't be read or the framework fails to start on it.
+pub async fn serve(config: Config, listener: TcpListener) -> io::Result<RunningApp> {
+    let framework = config.framework;
+    let app = App::new(config);
+    let addr = listener.local_addr()?;
+    let task = match framework {
+        Framework::Axum => tokio::spawn(axum::serve(app.clone(), listener)),
+        Framework::Actix => actix::spawn(app.clone(), listener)?,
+        Framework::Warp => tokio::spawn(warp::serve(app.clone(), listener)),
+    };
+    tracing::info!(%framework, %addr, "listening on http://{addr}/");
+    Ok(RunningApp {
+        addr,
+        framework,
+        app,
+        task,
+    })
+}
+
+/// A server running in a background task, from [`serve`].
+#[derive(Debug)]
+pub struct RunningApp {
+    addr: SocketAddr,
+    framework: Framework,
+    app: App,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl RunningApp {
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The framework serving the app.
+    pub fn framework(&self) -> Framework {
+        self.framework
+    }
+
+    /// `http://{addr}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The app: its hub, stats and [`App::disconnect_all`].
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Shuts down gracefully ([`App::shutdown`]) and waits for the server to stop, at most
+    /// [`SHUTDOWN_GRACE`] (then the server task is aborted).
+    ///
+    /// # Errors
+    ///
+    /// The server's error, or `TimedOut` if it did not stop within the grace period.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.app.shutdown();
+        self.wait().await
+    }
+
+    /// Waits for the server to stop after [`App::shutdown`], at most [`SHUTDOWN_GRACE`]
+    /// once shutdown has begun.
+    ///
+    /// # Errors
+    ///
+    /// The server's error, or `TimedOut` if it did not stop within the grace period.
+    pub async fn wait(mut self) -> io::Result<()> {
+        let token = self.app.shutdown_token();
+        tokio::select! {
+            result = &mut self.task => return flatten(result),
+            () = token.cancelled() => {}
+        }
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task).await {
+            Ok(result) => flatten(result),
+            Err(_) => {
+                self.task.abort();
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the server did not stop within the grace period",
+                ))
+            }
+        }
+    }
+}
+
+fn flatten(result: Result<io::Result<()>, tokio::task::JoinError>) -> io::Result<()> {
+    result.map_err(io::Error::other)?
+}
