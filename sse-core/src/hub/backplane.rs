@@ -1,0 +1,256 @@
+//! The [`Backplane`] seam: how events and their ids travel between nodes.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::{Arc, OnceLock, Weak};
+
+use super::id::EventId;
+use super::shared::{AppendError, Shared};
+use crate::Event;
+
+/// Carries published events to every node's hub, and gives them their ids.
+///
+/// A [`Hub`](super::Hub) hands each [`publish`](super::Hub::publish) to its backplane; the
+/// backplane delivers every event (this node's and the others') into each hub's ring through
+/// the [`BackplaneSink`] it was given by [`attach`](Self::attach). Delivered ids must
+/// increase; the hub drops any that does not (and counts it in
+/// [`HubStats::rejected`](super::HubStats::rejected)), so a reader that re-reads after a
+/// reconnect cannot double an event.
+///
+/// The in-memory default is [`LocalBackplane`]: it appends straight into the one hub, with
+/// an id the hub assigns.
+///
+/// # A Redis Streams backplane
+///
+/// One stream (say `sse:events`) carries every topic; each entry has fields `topic` and
+/// `event` (the encoded bytes, without an id line).
+///
+/// - `publish`: `XADD sse:events MAXLEN ~ <replay capacity> * topic <t> event <bytes>`;
+///   the id Redis returns (`"<ms>-<seq>"`) parses as an [`EventId`] and is returned.
+/// - `attach`: keep the sink and start a reader task: first `XREVRANGE sse:events + - COUNT
+///   <replay capacity>` to fill the ring (oldest first), then loop on `XREAD BLOCK 0 STREAMS
+///   sse:events <last id>`, calling [`BackplaneSink::deliver`] with each entry's id. After a
+///   lost connection it resumes from the last id delivered; the hub drops repeats.
+/// - Event ids are then Redis ids on every node, so a client may reconnect to any node with
+///   its Last-Event-ID and replay from that node's ring. An id from before a restart of Redis
+///   with a fresh stream is older than the ring or newer than anything held, so the hub
+///   signals a gap rather than guessing.
+///
+/// Publishing returns once Redis has the event; subscribers on this node see it when the
+/// reader delivers it, in the stream's order.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use sse_core::Event;
+/// use sse_core::hub::{Backplane, BackplaneError, BackplaneSink, EventId, Hub, HubConfig};
+///
+/// /// A backplane that numbers events itself, as Redis would.
+/// #[derive(Debug, Default)]
+/// struct Numbered {
+///     sink: Mutex<Option<BackplaneSink>>,
+///     next: Mutex<u64>,
+/// }
+///
+/// impl Backplane for Numbered {
+///     fn attach(&self, sink: BackplaneSink) {
+///         *self.sink.lock().unwrap() = Some(sink);
+///     }
+///
+///     fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError> {
+///         let mut next = self.next.lock().unwrap();
+///         *next += 1;
+///         let id = EventId::new(1_700_000_000_000, *next);
+///         let sink = self.sink.lock().unwrap().clone().expect("attached");
+///         sink.deliver(id, topic, event.clone()).map_err(BackplaneError::new)?;
+///         Ok(id)
+///     }
+/// }
+///
+/// let hub = Hub::with_backplane(HubConfig::new(), Numbered::default());
+/// let id = hub.publish("a", Event::data("x"))?;
+/// assert_eq!(id.to_string(), "1700000000000-1");
+/// # Ok::<(), sse_core::hub::PublishError>(())
+/// ```
+pub trait Backplane: fmt::Debug + Send + Sync + 'static {
+    /// Called once, when the hub is built: keep `sink` to deliver events into the hub.
+    fn attach(&self, sink: BackplaneSink);
+
+    /// Carries `event` on `topic` to every node, and returns the id it was given.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackplaneError`] if the event could not be carried; the hub returns it from
+    /// [`Hub::publish`](super::Hub::publish).
+    fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError>;
+}
+
+/// The handle a [`Backplane`] delivers events through into one hub's ring.
+///
+/// It holds the hub weakly: once the hub is dropped, delivery fails with
+/// [`DeliverError::HubGone`].
+#[derive(Clone)]
+pub struct BackplaneSink {
+    pub(crate) shared: Weak<Shared>,
+}
+
+impl BackplaneSink {
+    /// Delivers an event with the id the backplane gave it. The hub stamps the id on the
+    /// event (once, for all of its subscribers) unless it already carries it, appends it to
+    /// the ring and wakes the subscribers of `topic`.
+    ///
+    /// # Errors
+    ///
+    /// [`DeliverError::StaleId`] if `id` is not greater than the last id delivered (a
+    /// repeat), [`DeliverError::Closed`] after shutdown, [`DeliverError::HubGone`] if the hub
+    /// was dropped.
+    pub fn deliver(&self, id: EventId, topic: &str, event: Event) -> Result<(), DeliverError> {
+        self.append(Some(id), topic, event).map(|_| ())
+    }
+
+    /// Declares that the backplane will deliver every event after `id` (for Redis, the id
+    /// its reader starts from), so clients that come back with `id` or a later one can
+    /// resume. Call it before the first delivery; without it, the first event delivered is
+    /// where resuming can start. Returns `false` (and does nothing) once an event was
+    /// delivered or a start declared.
+    ///
+    /// # Errors
+    ///
+    /// [`DeliverError::HubGone`] if the hub was dropped.
+    pub fn start_after(&self, id: EventId) -> Result<bool, DeliverError> {
+        let shared = self.shared.upgrade().ok_or(DeliverError::HubGone)?;
+        Ok(shared.start_after(id))
+    }
+
+    /// Appends an event with the next id the hub assigns itself (its epoch and the next
+    /// sequence number), as a single-node backplane does.
+    ///
+    /// # Errors
+    ///
+    /// [`DeliverError::Closed`] after shutdown, [`DeliverError::HubGone`] if the hub was
+    /// dropped.
+    pub fn append_local(&self, topic: &str, event: Event) -> Result<EventId, DeliverError> {
+        self.append(None, topic, event)
+    }
+
+    fn append(
+        &self,
+        id: Option<EventId>,
+        topic: &str,
+        event: Event,
+    ) -> Result<EventId, DeliverError> {
+        let shared = self.shared.upgrade().ok_or(DeliverError::HubGone)?;
+        shared.append(id, topic, event).map_err(|e| match e {
+            AppendError::Closed => DeliverError::Closed,
+            AppendError::Stale => DeliverError::StaleId,
+        })
+    }
+}
+
+impl fmt::Debug for BackplaneSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackplaneSink")
+            .field("attached", &(self.shared.strong_count() > 0))
+            .finish()
+    }
+}
+
+/// The in-memory backplane, the default: events stay in this process and the hub assigns
+/// their ids.
+#[derive(Debug, Default)]
+pub struct LocalBackplane {
+    sink: OnceLock<BackplaneSink>,
+}
+
+impl LocalBackplane {
+    /// A backplane not yet attached to a hub.
+    pub const fn new() -> Self {
+        Self {
+            sink: OnceLock::new(),
+        }
+    }
+}
+
+impl Backplane for LocalBackplane {
+    fn attach(&self, sink: BackplaneSink) {
+        // A second attach is ignored: the backplane serves the first hub.
+        let _ = self.sink.set(sink);
+    }
+
+    fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError> {
+        let sink = self
+            .sink
+            .get()
+            .ok_or_else(|| BackplaneError::new(DeliverError::HubGone))?;
+        sink.append_local(topic, event.clone())
+            .map_err(BackplaneError::new)
+    }
+}
+
+/// A [`Backplane`] failed to carry an event. It wraps the backplane's own error.
+#[derive(Debug)]
+pub struct BackplaneError {
+    inner: Box<dyn StdError + Send + Sync>,
+}
+
+impl BackplaneError {
+    /// Wraps the backplane's error.
+    pub fn new(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            inner: error.into(),
+        }
+    }
+
+    /// The backplane's error, by reference.
+    pub fn get_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &*self.inner
+    }
+
+    /// The backplane's error.
+    pub fn into_inner(self) -> Box<dyn StdError + Send + Sync> {
+        self.inner
+    }
+}
+
+impl fmt::Display for BackplaneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("backplane failed to carry the event")
+    }
+}
+
+impl StdError for BackplaneError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.inner)
+    }
+}
+
+/// Why a [`BackplaneSink`] refused an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeliverError {
+    /// The id is not greater than the last one delivered.
+    StaleId,
+    /// The hub was shut down.
+    Closed,
+    /// The hub was dropped.
+    HubGone,
+}
+
+impl fmt::Display for DeliverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::StaleId => "event id is not greater than the last delivered id",
+            Self::Closed => "hub is shut down",
+            Self::HubGone => "hub was dropped",
+        })
+    }
+}
+
+impl StdError for DeliverError {}
+
+/// Keeps `Arc<dyn Backplane>` construction in one place.
+pub(crate) fn attach(backplane: Arc<dyn Backplane>, shared: &Arc<Shared>) -> Arc<dyn Backplane> {
+    backplane.attach(BackplaneSink {
+        shared: Arc::downgrade(shared),
+    });
+    backplane
+}

@@ -1,0 +1,607 @@
+//! The state behind one lock: the replay ring, the subscriber slots and the counters.
+//!
+//! The ring is every subscriber's queue: a subscriber is a cursor into it plus a slot here
+//! (its waker and how many events of its topics it has not read yet). Publishing appends
+//! under the lock and touches only the slots of the topic's subscribers; a subscription
+//! takes the lock to copy (refcount-bump) its pending events into its own small buffer and
+//! yields them without the lock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+
+use tokio::time::Instant;
+
+use super::config::{GapPolicy, HubConfig};
+use super::id::EventId;
+use super::stats::HubStats;
+use super::GAP_EVENT;
+use crate::Event;
+
+pub(crate) struct Shared {
+    pub(crate) config: HubConfig,
+    pub(crate) epoch: u64,
+    /// Mirrors `State::closed` so a subscription can stop without taking the lock.
+    pub(crate) closed: AtomicBool,
+    state: Mutex<State>,
+}
+
+struct Entry {
+    id: EventId,
+    topic: Arc<str>,
+    event: Event,
+    at: Option<Instant>,
+}
+
+struct Slot {
+    generation: u64,
+    waker: Option<Waker>,
+    /// Live events of its topics published since it last read up to the head.
+    pending: usize,
+    /// The sequence number of the first of those.
+    first_unread: Option<u64>,
+    lagged: bool,
+}
+
+/// The slots watching one topic (or all topics). Keys of ended slots are removed lazily.
+#[derive(Default)]
+struct Watchers {
+    keys: Vec<(usize, u64)>,
+    live: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    published: u64,
+    delivered: u64,
+    dropped_slow: u64,
+    replayed: u64,
+    gaps: u64,
+    rejected: u64,
+}
+
+struct State {
+    ring: VecDeque<Entry>,
+    /// Sequence number of `ring[0]` (equal to `next_seq` when the ring is empty).
+    first_seq: u64,
+    next_seq: u64,
+    ring_bytes: usize,
+    /// Every event after this id is held.
+    floor: EventId,
+    /// False for a backplane hub until its backplane says where it starts, or delivers its
+    /// first event: until then no Last-Event-ID can be resumed.
+    floor_known: bool,
+    /// The newest id appended (equal to `floor` before the first event).
+    last_id: EventId,
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    next_generation: u64,
+    active: usize,
+    by_topic: HashMap<Arc<str>, Watchers>,
+    all: Watchers,
+    closed: bool,
+    farewell: Option<Event>,
+    counters: Counters,
+}
+
+/// What a new subscription starts from, decided under the lock.
+pub(crate) struct Start {
+    pub(crate) key: Option<(usize, u64)>,
+    pub(crate) topics: Box<[Arc<str>]>,
+    pub(crate) cursor: u64,
+    pub(crate) live_from: u64,
+    pub(crate) gap: Option<Event>,
+    pub(crate) end_after_gap: bool,
+}
+
+/// The result of a drain.
+pub(crate) enum Drained {
+    /// Events were added to the buffer.
+    Some,
+    /// Nothing to read; the waker is registered.
+    Pending,
+    /// The subscriber fell behind and is ended.
+    Lagged,
+    /// The hub shut down; the events to send last.
+    Closed(Option<Event>),
+}
+
+/// Why an append was refused.
+pub(crate) enum AppendError {
+    Closed,
+    Stale,
+}
+
+impl Shared {
+    /// `own_ids`: whether the hub assigns ids itself (the floor is then its epoch's start);
+    /// otherwise the backplane's first event or [`start_after`](Self::start_after) sets it.
+    pub(crate) fn new(config: HubConfig, epoch: u64, own_ids: bool) -> Self {
+        config.validate();
+        let floor = EventId::new(if own_ids { epoch } else { 0 }, 0);
+        Self {
+            config,
+            epoch,
+            closed: AtomicBool::new(false),
+            state: Mutex::new(State {
+                ring: VecDeque::new(),
+                first_seq: 1,
+                next_seq: 1,
+                ring_bytes: 0,
+                floor,
+                floor_known: own_ids,
+                last_id: floor,
+                slots: Vec::new(),
+                free: Vec::new(),
+                next_generation: 0,
+                active: 0,
+                by_topic: HashMap::new(),
+                all: Watchers::default(),
+                closed: false,
+                farewell: None,
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent even if a panic poisoned the lock: every update that
+        // can panic (allocation) happens before the fields it pairs with are changed.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now(&self) -> Option<Instant> {
+        self.config.max_age.map(|_| Instant::now())
+    }
+
+    /// Appends an event. `id` is `None` for a hub-assigned id, else the backplane's (which
+    /// must be greater than every id before it).
+    pub(crate) fn append(
+        &self,
+        id: Option<EventId>,
+        topic: &str,
+        event: Event,
+    ) -> Result<EventId, AppendError> {
+        let now = self.now();
+        let mut wakers = Vec::new();
+        let id = {
+            let mut state = self.lock();
+            if state.closed {
+                return Err(AppendError::Closed);
+            }
+            let id = match id {
+                Some(id) if id <= state.last_id => {
+                    state.counters.rejected += 1;
+                    return Err(AppendError::Stale);
+                }
+                Some(id) => id,
+                None => {
+                    let own = EventId::new(self.epoch, state.next_seq);
+                    if own > state.last_id {
+                        own
+                    } else {
+                        state.last_id.successor()
+                    }
+                }
+            };
+            let mut buf = [0u8; 41];
+            let text = format_id(id, &mut buf);
+            let event = if event.id() == Some(text) {
+                event
+            } else {
+                event.with_id(text).expect("a hub id is digits and a dash")
+            };
+            if !state.floor_known {
+                state.floor_known = true;
+                // Only what comes after the first event is known to be complete.
+                state.floor = id;
+                state.last_id = id;
+            }
+            state.push(&self.config, id, topic, event, now, &mut wakers);
+            id
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn subscribe(&self, topics: Vec<String>, last_event_id: Option<&str>) -> Start {
+        let now = self.now();
+        let mut state = self.lock();
+        state.evict(&self.config, now);
+        let mut interned: Vec<Arc<str>> = Vec::with_capacity(topics.len());
+        for topic in topics {
+            if interned.iter().any(|t| **t == *topic) {
+                continue;
+            }
+            let key = match state.by_topic.get_key_value(topic.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(topic),
+            };
+            interned.push(key);
+        }
+        let topics = interned.into_boxed_slice();
+        let live_from = state.next_seq;
+
+        let mut gap = None;
+        let mut end_after_gap = false;
+        let cursor = match last_event_id.filter(|id| !id.is_empty()) {
+            None => live_from,
+            Some(raw) => match raw.parse::<EventId>() {
+                Ok(id) if state.floor_known && state.floor <= id && id <= state.last_id => {
+                    let held_before = state.ring.partition_point(|e| e.id <= id);
+                    state.first_seq + held_before as u64
+                }
+                _ => {
+                    state.counters.gaps += 1;
+                    let (resume, cursor) = match self.config.gap_policy {
+                        GapPolicy::Replay => (state.floor, state.first_seq),
+                        GapPolicy::LiveOnly | GapPolicy::End => (state.last_id, live_from),
+                    };
+                    end_after_gap = self.config.gap_policy == GapPolicy::End;
+                    let mut buf = [0u8; 41];
+                    gap = Event::builder()
+                        .event(GAP_EVENT)
+                        .id(format_id(resume, &mut buf))
+                        .data(raw)
+                        .build()
+                        .ok();
+                    cursor
+                }
+            },
+        };
+
+        if state.closed || end_after_gap {
+            return Start {
+                key: None,
+                topics,
+                cursor,
+                live_from,
+                gap,
+                end_after_gap,
+            };
+        }
+
+        let generation = state.next_generation;
+        state.next_generation += 1;
+        let slot = Slot {
+            generation,
+            waker: None,
+            pending: 0,
+            first_unread: None,
+            lagged: false,
+        };
+        let index = match state.free.pop() {
+            Some(index) => {
+                state.slots[index] = Some(slot);
+                index
+            }
+            None => {
+                state.slots.push(Some(slot));
+                state.slots.len() - 1
+            }
+        };
+        let key = (index, generation);
+        if topics.is_empty() {
+            state.all.keys.push(key);
+            state.all.live += 1;
+        } else {
+            for topic in topics.iter() {
+                let watchers = state.by_topic.entry(topic.clone()).or_default();
+                watchers.keys.push(key);
+                watchers.live += 1;
+            }
+        }
+        state.active += 1;
+        Start {
+            key: Some(key),
+            topics,
+            cursor,
+            live_from,
+            gap,
+            end_after_gap,
+        }
+    }
+
+    /// Declares that every event after `id` will be delivered. Ignored once anything was.
+    pub(crate) fn start_after(&self, id: EventId) -> bool {
+        let mut state = self.lock();
+        if state.floor_known {
+            return false;
+        }
+        state.floor_known = true;
+        state.floor = id;
+        state.last_id = id;
+        true
+    }
+
+    pub(crate) fn unsubscribe(&self, (index, generation): (usize, u64), topics: &[Arc<str>]) {
+        let mut state = self.lock();
+        let state = &mut *state;
+        match state.slots.get(index) {
+            Some(Some(slot)) if slot.generation == generation => {}
+            _ => return,
+        }
+        state.slots[index] = None;
+        state.free.push(index);
+        state.active -= 1;
+        if topics.is_empty() {
+            state.all.forget(&state.slots);
+        } else {
+            for topic in topics {
+                if let Some(watchers) = state.by_topic.get_mut(&**topic) {
+                    watchers.forget(&state.slots);
+                    if watchers.live == 0 {
+                        state.by_topic.remove(&**topic);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies the subscriber's unread events (at most `batch`) into `buf`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn drain(
+        &self,
+        (index, generation): (usize, u64),
+        topics: &[Arc<str>],
+        cursor: &mut u64,
+        live_from: u64,
+        buf: &mut VecDeque<Event>,
+        batch: usize,
+        waker: &Waker,
+    ) -> Drained {
+        let mut state = self.lock();
+        let state = &mut *state;
+        if state.closed {
+            return Drained::Closed(state.farewell.clone());
+        }
+        let Some(Some(slot)) = state
+            .slots
+            .get_mut(index)
+            .filter(|s| s.as_ref().is_some_and(|s| s.generation == generation))
+        else {
+            return Drained::Lagged;
+        };
+        if slot.lagged {
+            return Drained::Lagged;
+        }
+        let start = if *cursor < live_from {
+            *cursor
+        } else {
+            match slot.first_unread {
+                Some(first) => first.max(*cursor),
+                None => state.next_seq,
+            }
+        };
+        if start < state.first_seq {
+            // Events it had not read were dropped from the ring.
+            slot.lagged = true;
+            state.counters.dropped_slow += 1;
+            return Drained::Lagged;
+        }
+        let skip = usize::try_from(start - state.first_seq).unwrap_or(usize::MAX);
+        let mut taken = 0;
+        let mut replayed = 0;
+        let mut live = 0;
+        let mut next = state.next_seq;
+        for (i, entry) in state.ring.iter().enumerate().skip(skip) {
+            if !matches(topics, &entry.topic) {
+                continue;
+            }
+            let seq = state.first_seq + i as u64;
+            buf.push_back(entry.event.clone());
+            taken += 1;
+            if seq < live_from {
+                replayed += 1;
+            } else {
+                live += 1;
+            }
+            if taken == batch {
+                next = seq + 1;
+                break;
+            }
+        }
+        *cursor = next;
+        if next == state.next_seq {
+            slot.pending = 0;
+            slot.first_unread = None;
+        } else {
+            slot.pending = slot.pending.saturating_sub(live);
+        }
+        state.counters.delivered += taken as u64;
+        state.counters.replayed += replayed;
+        if taken > 0 {
+            Drained::Some
+        } else {
+            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                slot.waker = Some(waker.clone());
+            }
+            Drained::Pending
+        }
+    }
+
+    /// Ends every subscription: marks the hub closed and wakes every subscriber.
+    pub(crate) fn close(&self, farewell: Option<Event>) {
+        let wakers: Vec<Waker> = {
+            let mut state = self.lock();
+            if state.closed {
+                return;
+            }
+            state.closed = true;
+            state.farewell = farewell;
+            self.closed.store(true, Ordering::Release);
+            state
+                .slots
+                .iter_mut()
+                .filter_map(|slot| slot.as_mut()?.waker.take())
+                .collect()
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn farewell(&self) -> Option<Event> {
+        self.lock().farewell.clone()
+    }
+
+    pub(crate) fn stats(&self) -> HubStats {
+        let state = self.lock();
+        HubStats {
+            active_subscribers: state.active,
+            published: state.counters.published,
+            delivered: state.counters.delivered,
+            dropped_slow: state.counters.dropped_slow,
+            replayed: state.counters.replayed,
+            gaps: state.counters.gaps,
+            rejected: state.counters.rejected,
+            ring_len: state.ring.len(),
+            ring_bytes: state.ring_bytes,
+            last_id: (state.counters.published > 0).then_some(state.last_id),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Shared {
+    pub(crate) fn topic_count(&self) -> usize {
+        self.lock().by_topic.len()
+    }
+}
+
+impl State {
+    fn push(
+        &mut self,
+        config: &HubConfig,
+        id: EventId,
+        topic: &str,
+        event: Event,
+        now: Option<Instant>,
+        wakers: &mut Vec<Waker>,
+    ) {
+        let watchers = self.by_topic.get_key_value(topic);
+        let topic_arc = match watchers {
+            Some((key, _)) => key.clone(),
+            None => Arc::from(topic),
+        };
+        let seq = self.next_seq;
+        self.ring_bytes += event.len();
+        self.ring.push_back(Entry {
+            id,
+            topic: topic_arc,
+            event,
+            at: now,
+        });
+        self.next_seq += 1;
+        self.last_id = id;
+        self.counters.published += 1;
+        self.evict(config, now);
+
+        let bound = config.queue_bound;
+        let mut dropped = 0;
+        if let Some(watchers) = self.by_topic.get(topic) {
+            notify(
+                &watchers.keys,
+                &mut self.slots,
+                seq,
+                bound,
+                wakers,
+                &mut dropped,
+            );
+        }
+        notify(
+            &self.all.keys,
+            &mut self.slots,
+            seq,
+            bound,
+            wakers,
+            &mut dropped,
+        );
+        self.counters.dropped_slow += dropped;
+    }
+
+    fn evict(&mut self, config: &HubConfig, now: Option<Instant>) {
+        while self.ring.len() > 1
+            && (self.ring.len() > config.replay_capacity || self.ring_bytes > config.replay_bytes)
+        {
+            self.pop_front();
+        }
+        if let (Some(age), Some(now)) = (config.max_age, now) {
+            while self
+                .ring
+                .front()
+                .and_then(|e| e.at)
+                .is_some_and(|at| now.saturating_duration_since(at) > age)
+            {
+                self.pop_front();
+            }
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(entry) = self.ring.pop_front() {
+            self.ring_bytes -= entry.event.len();
+            self.floor = entry.id;
+            self.first_seq += 1;
+        }
+    }
+}
+
+impl Watchers {
+    /// One slot left; drop the keys of ended slots once they outnumber the live ones.
+    fn forget(&mut self, slots: &[Option<Slot>]) {
+        self.live -= 1;
+        if self.keys.len() > 2 * self.live + 8 {
+            self.keys.retain(|&(index, generation)| {
+                matches!(slots.get(index), Some(Some(s)) if s.generation == generation)
+            });
+        }
+    }
+}
+
+fn notify(
+    keys: &[(usize, u64)],
+    slots: &mut [Option<Slot>],
+    seq: u64,
+    bound: usize,
+    wakers: &mut Vec<Waker>,
+    dropped: &mut u64,
+) {
+    for &(index, generation) in keys {
+        let Some(Some(slot)) = slots.get_mut(index) else {
+            continue;
+        };
+        if slot.generation != generation || slot.lagged {
+            continue;
+        }
+        slot.pending += 1;
+        if slot.first_unread.is_none() {
+            slot.first_unread = Some(seq);
+        }
+        if slot.pending > bound {
+            slot.lagged = true;
+            *dropped += 1;
+        }
+        if let Some(waker) = slot.waker.take() {
+            wakers.push(waker);
+        }
+    }
+}
+
+fn matches(topics: &[Arc<str>], topic: &Arc<str>) -> bool {
+    topics.is_empty()
+        || topics
+            .iter()
+            .any(|t| Arc::ptr_eq(t, topic) || **t == **topic)
+}
+
+/// Writes `id` without allocating.
+fn format_id(id: EventId, buf: &mut [u8; 41]) -> &str {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    write!(cursor, "{id}").expect("two u64 and a dash fit in 41 bytes");
+    let len = cursor.position() as usize;
+    std::str::from_utf8(&buf[..len]).expect("digits and a dash")
+}

@@ -1,0 +1,162 @@
+//! [`Subscription`]: one subscriber's stream of events.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use super::shared::{Drained, Shared, Start};
+use crate::Event;
+
+/// The most events copied per lock hold: enough to write many events as one chunk, few
+/// enough that a replay of a long ring doesn't hold the lock long.
+const MAX_BATCH: usize = 128;
+
+/// One subscriber's events: a [`Stream`] of [`Event`]s, each carrying its `id:`.
+///
+/// It is a cursor into the hub's replay ring, not a channel: there is no task behind it,
+/// and the connection that polls it does the work. When it is woken it copies everything
+/// pending (up to 128 events) into a small buffer under the hub's lock, then yields
+/// those events one by one without the lock, so an HTTP layer that writes every ready event
+/// as one chunk gets them all at once.
+///
+/// It ends (yields `None`) when the hub shuts down (after the shutdown events), when it
+/// falls behind the queue bound or the ring, or after a gap under [`GapPolicy::End`].
+/// Dropping it unsubscribes.
+///
+/// It is `Send + Sync + Unpin + 'static`, so any framework can serve it.
+///
+/// See the [module docs](super) for an example.
+///
+/// [`GapPolicy::End`]: super::GapPolicy::End
+#[must_use = "a Subscription yields nothing unless polled"]
+pub struct Subscription {
+    shared: Arc<Shared>,
+    key: Option<(usize, u64)>,
+    topics: Box<[Arc<str>]>,
+    cursor: u64,
+    live_from: u64,
+    buf: VecDeque<Event>,
+    gap: bool,
+    done: bool,
+}
+
+impl Subscription {
+    pub(crate) fn new(shared: Arc<Shared>, start: Start) -> Self {
+        let mut this = Self {
+            shared,
+            key: start.key,
+            topics: start.topics,
+            cursor: start.cursor,
+            live_from: start.live_from,
+            buf: VecDeque::new(),
+            gap: start.gap.is_some(),
+            done: false,
+        };
+        this.buf.extend(start.gap);
+        if start.end_after_gap {
+            this.done = true;
+        } else if this.key.is_none() {
+            // Subscribed after shutdown.
+            let farewell = this.shared.farewell();
+            this.finish(farewell);
+        }
+        this
+    }
+
+    /// Whether the Last-Event-ID it was given was no longer held or unknown, so that it
+    /// starts with a gap event (see [`GapPolicy`](super::GapPolicy)). A handler may check
+    /// this to send the client a fresh snapshot first.
+    pub fn had_gap(&self) -> bool {
+        self.gap
+    }
+
+    /// The topics it receives; empty means every topic.
+    pub fn topics(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.topics.iter().map(|t| &**t)
+    }
+
+    /// Ends the subscription: replaces whatever is buffered by the shutdown events.
+    fn finish(&mut self, farewell: Option<Event>) {
+        self.buf.clear();
+        self.buf.extend(farewell);
+        if let Some((base, jitter)) = self.shared.config.shutdown_retry {
+            let jitter_ms = u64::try_from(jitter.as_millis()).unwrap_or(u64::MAX);
+            let extra = Duration::from_millis(fastrand::u64(0..=jitter_ms));
+            self.buf.push_back(Event::retry(base.saturating_add(extra)));
+        }
+        self.done = true;
+        self.release();
+    }
+
+    fn release(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.shared.unsubscribe(key, &self.topics);
+        }
+    }
+}
+
+impl Stream for Subscription {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        let this = self.get_mut();
+        if !this.done && this.shared.closed.load(Ordering::Acquire) {
+            let farewell = this.shared.farewell();
+            this.finish(farewell);
+        }
+        loop {
+            if let Some(event) = this.buf.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+            let Some(key) = this.key.filter(|_| !this.done) else {
+                return Poll::Ready(None);
+            };
+            let batch = this.shared.config.queue_bound.min(MAX_BATCH);
+            match this.shared.drain(
+                key,
+                &this.topics,
+                &mut this.cursor,
+                this.live_from,
+                &mut this.buf,
+                batch,
+                cx.waker(),
+            ) {
+                Drained::Some => {}
+                Drained::Pending => return Poll::Pending,
+                Drained::Lagged => {
+                    this.done = true;
+                    this.release();
+                }
+                Drained::Closed(farewell) => this.finish(farewell),
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.buf.len(), None)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topics", &self.topics)
+            .field("cursor", &self.cursor)
+            .field("buffered", &self.buf.len())
+            .field("had_gap", &self.gap)
+            .field("done", &self.done)
+            .finish()
+    }
+}
