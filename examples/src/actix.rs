@@ -1,17 +1,162 @@
-//! actix-web glue (pending the sse-actix adapter).
+//! actix-web glue: routes to the [`App`] handlers and turns their [`Reply`] into responses,
+//! with `sse_actix::Sse` for event streams, under `SseMiddleware`, `Compress` and actix-cors.
+//!
+//! actix-web speaks `http` 0.2, so the request head is copied into `http` 1 types for the
+//! handlers (a few headers per request).
 
 use std::io;
 
+use actix_cors::Cors;
+use actix_web::http::{header as actix_header, StatusCode as ActixStatus};
+use actix_web::middleware::Compress;
+use actix_web::{web, HttpRequest, HttpResponse, HttpServer, Responder};
+use futures_util::TryStreamExt;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use sse_actix::middleware::{SseMiddleware, SseStats};
+use sse_actix::Sse;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::app::App;
+use crate::app::{App, BodyError, Reply, ReplyBody};
 
-/// Starts the actix-web server on `listener`.
+/// How long actix's graceful stop waits for open connections, in seconds.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 3;
+
+/// Starts the actix-web server on `listener` (its workers are threads with their own
+/// runtimes) and returns the task that resolves when it has stopped. It stops gracefully on
+/// [`App::shutdown`].
 ///
 /// # Errors
 ///
-/// If the server can't start.
-pub fn spawn(_app: App, _listener: TcpListener) -> io::Result<JoinHandle<io::Result<()>>> {
-    Err(io::Error::other("actix: not yet"))
+/// If the listener can't be handed over to actix.
+pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Result<()>>> {
+    let listener = listener.into_std()?;
+    // One counter for every worker, so `--max-connections` is server-wide.
+    let stats = SseStats::new();
+    let heartbeat = app.config().heartbeat();
+    let max_streams = app.config().max_connections;
+    let state = web::Data::new(app.clone());
+    let server = HttpServer::new(move || {
+        let mut sse = SseMiddleware::new()
+            .heartbeat_interval(heartbeat)
+            .stats_handle(stats.clone());
+        if let Some(max) = max_streams {
+            sse = sse.max_streams(max);
+        }
+        actix_web::App::new()
+            .app_data(state.clone())
+            .route("/", web::get().to(index))
+            .route("/events", web::get().to(events))
+            .route("/publish", web::route().to(publish))
+            .route("/progress", web::get().to(progress))
+            .route("/clock", web::get().to(clock))
+            .route("/stats", web::get().to(stats_route))
+            .route("/health", web::get().to(health))
+            // The middleware registered last runs first: CORS, then Compress, then SSE.
+            .wrap(sse)
+            .wrap(Compress::default())
+            .wrap(cors())
+    })
+    // Notice clients that hang up on a silent stream (EventSource never half-closes).
+    .h1_allow_half_closed(false)
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+    .listen(listener)?
+    .run();
+
+    let handle = server.handle();
+    let token = app.shutdown_token();
+    tokio::spawn(async move {
+        token.cancelled().await;
+        handle.stop(true).await;
+    });
+    Ok(tokio::spawn(server))
+}
+
+fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            actix_header::AUTHORIZATION,
+            actix_header::CONTENT_TYPE,
+            actix_header::HeaderName::from_static("last-event-id"),
+        ])
+        .send_wildcard()
+}
+
+/// The request headers as an `http` 1 map.
+fn headers(req: &HttpRequest) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(req.headers().len());
+    for (name, value) in req.headers() {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+fn respond(req: &HttpRequest, reply: Reply) -> HttpResponse {
+    let status =
+        ActixStatus::from_u16(reply.status.as_u16()).unwrap_or(ActixStatus::INTERNAL_SERVER_ERROR);
+    let mut response = match reply.body {
+        ReplyBody::Full {
+            content_type,
+            bytes,
+        } => HttpResponse::build(status)
+            .content_type(content_type)
+            .body(bytes),
+        ReplyBody::Events(events) => {
+            let mut response = Sse::from_stream(events)
+                .respond_to(req)
+                .map_into_boxed_body();
+            *response.status_mut() = status;
+            response
+        }
+    };
+    for (name, value) in reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            actix_header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            actix_header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}
+
+async fn index(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    respond(&req, app.index())
+}
+
+async fn events(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    respond(&req, app.events(&headers(&req), Some(req.query_string())))
+}
+
+async fn publish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let method = Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or(Method::GET);
+    let body = body.map_err(|err| BodyError::new(err.to_string()));
+    let reply = app
+        .publish(&method, &headers(&req), Some(req.query_string()), body)
+        .await;
+    respond(&req, reply)
+}
+
+async fn progress(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    respond(&req, app.progress())
+}
+
+async fn clock(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    respond(&req, app.clock())
+}
+
+async fn stats_route(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    respond(&req, app.stats())
+}
+
+async fn health(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    respond(&req, app.health())
 }
