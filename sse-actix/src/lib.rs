@@ -42,8 +42,12 @@
 //! # let req = test::TestRequest::get().uri("/ticks").insert_header(("last-event-id", "41"));
 //! # let res = test::call_service(&app, req.to_request()).await;
 //! # let mut body = std::pin::pin!(res.into_body());
-//! # let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
-//! # assert_eq!(chunk.unwrap().unwrap(), "retry: 2000\n\nid: 42\ndata: tick 42\n\n");
+//! # let mut wire = Vec::new();
+//! # while !wire.ends_with(b"tick 42\n\n") {
+//! #     let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+//! #     wire.extend_from_slice(&chunk.unwrap().unwrap());
+//! # }
+//! # assert_eq!(wire, b"retry: 2000\n\nid: 42\ndata: tick 42\n\n");
 //! # }
 //! ```
 //!
@@ -130,7 +134,9 @@ pub use crate::{
 
 /// The sse-core crate this adapter is built on.
 pub use sse_core;
-pub use sse_core::{stream::CancellationToken, Event, EventBuilder, EventError, KeepAlive, TryEvent};
+pub use sse_core::{
+    stream::CancellationToken, Event, EventBuilder, EventError, KeepAlive, TryEvent,
+};
 
 #[cfg(feature = "hub")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hub")))]

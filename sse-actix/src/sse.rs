@@ -247,7 +247,10 @@ mod tests {
         let res = respond(Sse::from_stream(stream::iter([Event::data("x")])));
         assert_eq!(res.status(), StatusCode::OK);
         let headers = res.headers();
-        assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), "text/event-stream");
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).unwrap(),
+            "text/event-stream"
+        );
         assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-cache");
         assert_eq!(headers.get("x-accel-buffering").unwrap(), "no");
         assert_eq!(headers.get(header::CONTENT_ENCODING).unwrap(), "identity");
@@ -275,8 +278,11 @@ mod tests {
 
     #[actix_web::test]
     async fn error_item_ends_the_body_cleanly() {
-        let items: Vec<Result<Event, &str>> =
-            vec![Ok(Event::data("before")), Err("boom"), Ok(Event::data("after"))];
+        let items: Vec<Result<Event, &str>> = vec![
+            Ok(Event::data("before")),
+            Err("boom"),
+            Ok(Event::data("after")),
+        ];
         let sse = Sse::from_stream(stream::iter(items));
         let mut sse = std::pin::pin!(sse);
         let first = poll_fn(|cx| sse.as_mut().poll_next(cx)).await;

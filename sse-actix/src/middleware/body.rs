@@ -207,8 +207,12 @@ mod tests {
     #[test]
     fn event_stream_media_types() {
         assert!(is_event_stream_media_type("text/event-stream"));
-        assert!(is_event_stream_media_type("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream_media_type(" text/event-stream ;charset=UTF-8"));
+        assert!(is_event_stream_media_type(
+            "Text/Event-Stream; charset=utf-8"
+        ));
+        assert!(is_event_stream_media_type(
+            " text/event-stream ;charset=UTF-8"
+        ));
         assert!(!is_event_stream_media_type("text/event-streams"));
         assert!(!is_event_stream_media_type("application/json"));
     }
@@ -218,7 +222,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
         set_sse_headers(&mut headers, true);
-        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-cache, no-transform");
+        assert_eq!(
+            headers.get(header::CACHE_CONTROL).unwrap(),
+            "no-cache, no-transform"
+        );
         assert_eq!(headers.get("x-accel-buffering").unwrap(), "no");
         assert_eq!(headers.get(header::CONTENT_ENCODING).unwrap(), "identity");
         assert!(!headers.contains_key(header::CONTENT_LENGTH));
