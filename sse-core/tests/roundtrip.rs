@@ -186,7 +186,10 @@ fn one_mebibyte_payloads_round_trip() {
         let mut expected = Vec::new();
         spec.expected_frames(&mut String::new(), &mut expected);
         // Odd-sized chunks, so line breaks and characters are split everywhere.
-        let cuts: Vec<usize> = (1..).map(|k| k * 8191).take_while(|&c| c < wire.len()).collect();
+        let cuts: Vec<usize> = (1..)
+            .map(|k| k * 8191)
+            .take_while(|&c| c < wire.len())
+            .collect();
         let (frames, _) = decode(wire.as_bytes(), &cuts);
         assert!(frames == expected, "1 MiB payload did not round-trip");
     }
@@ -339,7 +342,13 @@ async fn eventsource_client_reads_what_our_parser_reads() {
     for spec in &specs {
         spec.expected_frames(&mut last_event_id, &mut expected);
     }
-    assert_eq!(ours.len(), expected.iter().filter(|f| matches!(f, Frame::Event(_))).count());
+    assert_eq!(
+        ours.len(),
+        expected
+            .iter()
+            .filter(|f| matches!(f, Frame::Event(_)))
+            .count()
+    );
 
     let theirs = eventsource_client_events(wire).await;
     assert_eq!(theirs.len(), ours.len(), "number of events");

@@ -34,7 +34,8 @@ fuzz_target!(|input: &[u8]| {
     let [line_limit, seed, data @ ..] = input else {
         return;
     };
-    let new_decoder = || Decoder::with_limits(usize::from(*line_limit) + 1, 64 + usize::from(*seed));
+    let new_decoder =
+        || Decoder::with_limits(usize::from(*line_limit) + 1, 64 + usize::from(*seed));
 
     let mut decoder = new_decoder();
     let whole = run(&mut decoder, &[data]);
@@ -56,7 +57,11 @@ fuzz_target!(|input: &[u8]| {
 
     let bytewise: Vec<&[u8]> = data.chunks(1).collect();
     let mut bytewise_decoder = new_decoder();
-    assert_eq!(whole, run(&mut bytewise_decoder, &bytewise), "byte-at-a-time changed the frames");
+    assert_eq!(
+        whole,
+        run(&mut bytewise_decoder, &bytewise),
+        "byte-at-a-time changed the frames"
+    );
 
     if !whole.1 {
         assert_eq!(decoder.last_event_id(), chunked_decoder.last_event_id());

@@ -26,7 +26,11 @@ fuzz_target!(|input: (String, String, String)| {
     let Ok(Some(Frame::Event(message))) = decoder.decode(&mut buf) else {
         panic!("no event decoded from {encoded:?}");
     };
-    let expected_event = if event.is_empty() { "message" } else { event.as_str() };
+    let expected_event = if event.is_empty() {
+        "message"
+    } else {
+        event.as_str()
+    };
     assert_eq!(message.event, expected_event);
     assert_eq!(message.data, data.replace("\r\n", "\n").replace('\r', "\n"));
     assert_eq!(message.last_event_id, id);

@@ -387,21 +387,19 @@ impl Decoder {
                 self.event_type.clear();
                 self.event_type.push_str(&decode_utf8(value));
             }
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    self.id_buffer.clear();
-                    self.id_buffer.push_str(&decode_utf8(value));
-                }
+            // An id containing NUL is ignored.
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&decode_utf8(value));
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let millis = value.iter().fold(0u64, |n, digit| {
-                        n.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
-                    });
-                    let retry = Duration::from_millis(millis);
-                    self.retry = Some(retry);
-                    return Ok(Some(Frame::Retry(retry)));
-                }
+            // Digits only; an empty value is ignored, and overflow saturates.
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let millis = value.iter().fold(0u64, |n, digit| {
+                    n.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
+                });
+                let retry = Duration::from_millis(millis);
+                self.retry = Some(retry);
+                return Ok(Some(Frame::Retry(retry)));
             }
             _ => {}
         }
@@ -691,7 +689,10 @@ mod tests {
     #[test]
     fn reconnect_keeps_id_and_retry_and_drops_the_rest() {
         let mut decoder = Decoder::new();
-        let got = frames(&mut decoder, &[b"retry: 5\nid: a\n\nevent: x\nid: b\ndata: 1\n"]);
+        let got = frames(
+            &mut decoder,
+            &[b"retry: 5\nid: a\n\nevent: x\nid: b\ndata: 1\n"],
+        );
         assert_eq!(got, [Frame::Retry(Duration::from_millis(5))]);
         let got = frames(&mut decoder, &[b"data: 2\n\n"]);
         assert_eq!(got, [event("message", "2", "a")]);

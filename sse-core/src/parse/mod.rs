@@ -61,3 +61,89 @@ pub use decoder::Decoder;
 pub use error::{ParseError, StreamError};
 pub use frame::{Frame, Message};
 pub use stream::FrameStream;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{stream, StreamExt};
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    fn data_of(item: Option<Result<Frame, StreamError<&'static str>>>) -> String {
+        match item {
+            Some(Ok(Frame::Event(message))) => message.data,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn frame_stream_passes_body_errors_on_and_keeps_reading() {
+        let body = stream::iter([Ok(&b"data: a\n"[..]), Err("reset"), Ok(b"\ndata: b\n\n")]);
+        let mut frames = FrameStream::new(body);
+        block_on(async {
+            assert!(matches!(
+                frames.next().await,
+                Some(Err(StreamError::Body("reset")))
+            ));
+            assert_eq!(data_of(frames.next().await), "a");
+            assert_eq!(data_of(frames.next().await), "b");
+            assert!(frames.next().await.is_none());
+            assert!(frames.next().await.is_none());
+        });
+    }
+
+    #[test]
+    fn frame_stream_drops_the_body_after_a_parse_error_and_ends() {
+        let body = stream::iter([
+            Ok::<_, &str>(&b"data: ok\n\ndata: 0123456789"[..]),
+            Ok(b"data: more\n\n"),
+        ]);
+        let mut frames = FrameStream::with_decoder(body, Decoder::with_limits(12, 100));
+        block_on(async {
+            assert_eq!(data_of(frames.next().await), "ok");
+            assert!(matches!(
+                frames.next().await,
+                Some(Err(StreamError::Parse(ParseError::LineTooLong {
+                    limit: 12
+                })))
+            ));
+            assert!(frames.next().await.is_none());
+        });
+    }
+
+    #[cfg(feature = "tokio")]
+    #[test]
+    fn codec_reads_frames_from_an_async_reader_and_drops_the_unterminated_end() {
+        use tokio::io::AsyncWriteExt;
+        use tokio_util::codec::FramedRead;
+
+        block_on(async {
+            let (mut writer, reader) = tokio::io::duplex(8);
+            tokio::spawn(async move {
+                for chunk in [
+                    &b"\xEF\xBB"[..],
+                    b"\xBFid: 1\r",
+                    b"\ndata: x\r",
+                    b"\r",
+                    b"data: y",
+                ] {
+                    writer.write_all(chunk).await.unwrap();
+                }
+            });
+            let mut frames = FramedRead::new(reader, Decoder::new());
+            let Some(Ok(Frame::Event(message))) = frames.next().await else {
+                panic!("expected an event");
+            };
+            assert_eq!(
+                (message.data.as_str(), message.last_event_id.as_str()),
+                ("x", "1")
+            );
+            assert!(frames.next().await.is_none());
+        });
+    }
+}
