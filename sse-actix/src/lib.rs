@@ -119,7 +119,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `hub` | yes | re-exports [`sse_core::hub`]: topics, bounded replay, slow-client handling |
+//! | `hub` | yes | re-exports `sse_core::hub` as `hub`: topics, bounded replay, slow-client handling |
 //! | `json` | no | `EventBuilder::json_data` (serde_json) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
