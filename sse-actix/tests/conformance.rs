@@ -78,7 +78,9 @@ impl Harness for Actix {
             // Notice clients that close their side while a stream is silent.
             .h1_allow_half_closed(false)
             .disable_signals()
-            .shutdown_timeout(10)
+            // actix's graceful stop waits for idle HTTP/2 connections (it sends no GOAWAY)
+            // until this timeout, then closes them: keep the h2 case short.
+            .shutdown_timeout(3)
             .bind_auto_h2c(("127.0.0.1", 0))?;
             let addr = server.addrs()[0];
             Ok((server.run(), addr))
