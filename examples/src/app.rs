@@ -202,8 +202,10 @@ impl App {
         let presented = from_header.or_else(|| query_values(query, "token").next());
         match presented {
             Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
-            _ => Err(Reply::error(StatusCode::UNAUTHORIZED, "missing or wrong token")
-                .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))),
+            _ => Err(
+                Reply::error(StatusCode::UNAUTHORIZED, "missing or wrong token")
+                    .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+            ),
         }
     }
 
@@ -234,7 +236,11 @@ impl App {
         let topics: Vec<String> = query_values(query, "topic")
             .filter(|topic| !topic.is_empty())
             .collect();
-        tracing::debug!(?topics, last_event_id = last_event_id.as_deref(), "subscribe");
+        tracing::debug!(
+            ?topics,
+            last_event_id = last_event_id.as_deref(),
+            "subscribe"
+        );
         let subscription = self.hub().subscribe(topics, last_event_id.as_deref());
         Reply::events(self.open_stream("/events", subscription))
     }
@@ -289,9 +295,7 @@ impl App {
             serde_json::Value::String(text) => builder.data(text.as_str()),
             other => match builder.json_data(other) {
                 Ok(builder) => builder,
-                Err(err) => {
-                    return Reply::error(StatusCode::BAD_REQUEST, &format!("data: {err}"))
-                }
+                Err(err) => return Reply::error(StatusCode::BAD_REQUEST, &format!("data: {err}")),
             },
         };
         let event = match builder.build() {
@@ -554,10 +558,9 @@ impl Reply {
                 bytes,
             } => {
                 let mut response = http::Response::new(full(bytes));
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(content_type),
-                );
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
                 response
             }
             ReplyBody::Events(stream) => events(stream),
@@ -607,7 +610,12 @@ struct StreamGuard {
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         let active = self.app.inner.active.fetch_sub(1, Ordering::AcqRel) - 1;
-        tracing::debug!(route = self.route, stream = self.id, active, "SSE stream closed");
+        tracing::debug!(
+            route = self.route,
+            stream = self.id,
+            active,
+            "SSE stream closed"
+        );
     }
 }
 
@@ -625,7 +633,12 @@ mod tests {
         let post = Method::POST;
         let headers = HeaderMap::new();
         let bad = app
-            .publish(&post, &headers, None, body(br#"{"event":"a\nb","data":"x"}"#))
+            .publish(
+                &post,
+                &headers,
+                None,
+                body(br#"{"event":"a\nb","data":"x"}"#),
+            )
             .await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         let bad = app.publish(&post, &headers, None, body(b"{")).await;
@@ -662,8 +675,13 @@ mod tests {
         let app = App::new(Config::default().with_token("s3cret"));
         let mut headers = HeaderMap::new();
         assert!(app.authorize(&headers, Some("token=nope")).is_err());
-        assert!(app.authorize(&headers, Some("topic=a&token=s3cret")).is_ok());
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
+        assert!(app
+            .authorize(&headers, Some("topic=a&token=s3cret"))
+            .is_ok());
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cret"),
+        );
         assert!(app.authorize(&headers, None).is_ok());
     }
 }

@@ -49,7 +49,10 @@ impl std::fmt::Display for Framework {
 /// assert_eq!(config.heartbeat_ms, 15_000);
 /// ```
 #[derive(Clone, Debug, clap::Parser)]
-#[command(name = "demo", about = "Server-Sent Events demo: one app, three frameworks")]
+#[command(
+    name = "demo",
+    about = "Server-Sent Events demo: one app, three frameworks"
+)]
 #[non_exhaustive]
 pub struct Config {
     /// The web framework that serves the app.

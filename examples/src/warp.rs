@@ -28,9 +28,7 @@ use crate::layers;
 /// The app's routes as one warp filter (without middleware; see [`serve`]).
 pub fn routes(app: App) -> BoxedFilter<(Response,)> {
     let app = warp::any().map(move || app.clone());
-    let query = warp::query::raw()
-        .or(warp::any().map(String::new))
-        .unify();
+    let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let headers = warp::header::headers_cloned();
 
     let index = warp::path::end()

@@ -89,10 +89,8 @@ async fn start_driver() -> Driver {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let profile = std::env::temp_dir().join(format!(
-        "sse-demo-chromium-{}-{port}",
-        std::process::id()
-    ));
+    let profile =
+        std::env::temp_dir().join(format!("sse-demo-chromium-{}-{port}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).expect("profile dir");
     Driver {
@@ -138,7 +136,10 @@ async fn open_browser(driver: &Driver) -> Client {
 async fn wait_for_js(client: &Client, what: &str, script: &str, check: impl Fn(&Value) -> bool) {
     let deadline = tokio::time::Instant::now() + PAGE_DEADLINE;
     loop {
-        let value = client.execute(script, vec![]).await.expect("execute script");
+        let value = client
+            .execute(script, vec![])
+            .await
+            .expect("execute script");
         if check(&value) {
             return;
         }
@@ -227,7 +228,11 @@ async fn page_reconnects_and_shows_missed_events(framework: Framework) {
             shown,
             vec![
                 ("alert".into(), "disk almost full".into(), alert.clone()),
-                ("deploy".into(), r#"{"version":"1.2.0"}"#.into(), deploy.clone()),
+                (
+                    "deploy".into(),
+                    r#"{"version":"1.2.0"}"#.into(),
+                    deploy.clone()
+                ),
             ]
         );
         let last_id = client

@@ -20,7 +20,11 @@ async fn subscribe(addr: std::net::SocketAddr, path: &str) -> SseResponse {
     let mut stream = Request::get(addr, path).send().await;
     assert_eq!(stream.status, StatusCode::OK, "GET {path}");
     let first = stream.next_frame().await.expect("a first frame");
-    assert_eq!(first, Frame::Retry(Duration::from_millis(2000)), "retry comes first");
+    assert_eq!(
+        first,
+        Frame::Retry(Duration::from_millis(2000)),
+        "retry comes first"
+    );
     stream
 }
 
@@ -94,7 +98,10 @@ async fn replay_after_last_event_id_header(fw: Framework) {
         .header("last-event-id", &first)
         .send()
         .await;
-    assert_eq!(stream.next_frame().await, Some(Frame::Retry(Duration::from_millis(2000))));
+    assert_eq!(
+        stream.next_frame().await,
+        Some(Frame::Retry(Duration::from_millis(2000)))
+    );
     assert_eq!(stream.next_event().await, message("message", "2", &second));
     assert_eq!(stream.next_event().await, message("message", "3", &third));
     let live = publish(addr, json!({"topic": "t", "data": "4"})).await;
@@ -144,7 +151,10 @@ async fn rejected_publishes_get_4xx_and_reach_no_subscriber(fw: Framework) {
 
     assert_eq!(stats(addr).await["published"], 0);
     let id = publish(addr, json!({"event": "ok", "data": "the only one"})).await;
-    assert_eq!(stream.next_event().await, message("ok", "the only one", &id));
+    assert_eq!(
+        stream.next_event().await,
+        message("ok", "the only one", &id)
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -169,8 +179,12 @@ async fn token_guards_events_and_publish(fw: Framework) {
     assert_eq!(by_header.status, StatusCode::OK);
     let mut by_query = subscribe(addr, "/events?token=s3cret").await;
 
-    let accepted =
-        publish_with(addr, &[("authorization", "Bearer s3cret")], r#"{"data":"x"}"#).await;
+    let accepted = publish_with(
+        addr,
+        &[("authorization", "Bearer s3cret")],
+        r#"{"data":"x"}"#,
+    )
+    .await;
     assert_eq!(accepted.status, StatusCode::ACCEPTED);
     let id = accepted.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(by_header.next_event().await.last_event_id, id);
@@ -259,7 +273,10 @@ async fn stats_count_open_streams_and_events(fw: Framework) {
     })
     .await;
     events.disconnect();
-    wait_for_stats(addr, "every stream is closed", |s| s["active_connections"] == 0).await;
+    wait_for_stats(addr, "every stream is closed", |s| {
+        s["active_connections"] == 0
+    })
+    .await;
     server.shutdown().await.unwrap();
 }
 
@@ -350,7 +367,10 @@ async fn max_connections_answers_503_with_retry_after(fw: Framework) {
         if again.status == StatusCode::OK {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the slot never came back");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot never came back"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.shutdown().await.unwrap();
@@ -459,10 +479,17 @@ async fn demo_binary_serves_and_exits_zero_on_sigterm() {
 
         let deadline = tokio::time::Instant::now() + DEADLINE;
         while tokio::net::TcpStream::connect(addr).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "{framework}: never listened");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{framework}: never listened"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert_eq!(get(addr, "/health").await.status, StatusCode::OK, "{framework}");
+        assert_eq!(
+            get(addr, "/health").await.status,
+            StatusCode::OK,
+            "{framework}"
+        );
         let mut stream = subscribe(addr, "/events").await;
         let id = publish(addr, json!({"event": "hello", "data": framework.name()})).await;
         assert_eq!(
