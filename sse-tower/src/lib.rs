@@ -37,4 +37,6 @@ mod body;
 pub mod sse;
 
 pub use body::SseBody;
-pub use sse::{HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseLayer, SseService, SseStats};
+pub use sse::{
+    HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseLayer, SseService, SseStats,
+};

@@ -177,7 +177,10 @@ fn set_sse_headers(headers: &mut HeaderMap, version: Version, identity_encoding:
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     headers.remove(header::CONTENT_LENGTH);
     if identity_encoding && !headers.contains_key(header::CONTENT_ENCODING) {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
     }
     if version >= Version::HTTP_2 {
         // Connection-specific headers are illegal in HTTP/2 and HTTP/3 (RFC 9113 §8.2.2).
@@ -231,8 +234,12 @@ mod tests {
     #[test]
     fn event_stream_media_types() {
         assert!(is_event_stream_media_type("text/event-stream"));
-        assert!(is_event_stream_media_type("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream_media_type(" text/event-stream ;charset=UTF-8"));
+        assert!(is_event_stream_media_type(
+            "Text/Event-Stream; charset=utf-8"
+        ));
+        assert!(is_event_stream_media_type(
+            " text/event-stream ;charset=UTF-8"
+        ));
         assert!(!is_event_stream_media_type("text/event-streams"));
         assert!(!is_event_stream_media_type("application/json"));
     }

@@ -30,15 +30,17 @@ pin_project! {
     ///
     /// Every data frame counts as activity, including the body's own comments, so a body
     /// that already sends heartbeats more often than the interval gets none injected. The
-    /// timer is armed once; each frame only records the time of the write, and when the
-    /// timer fires early it is re-armed to the last write plus the interval.
+    /// timer is armed once. A data frame only sets a flag; when the inner body next returns
+    /// `Pending` (the end of a burst, which is when the frame was written) the time is read
+    /// once and recorded as the last write. When the timer fires early it is re-armed to the
+    /// last write plus the interval.
     ///
     /// After the inner body ends (or fails) this body returns `None` forever and never sends
     /// a heartbeat again. Since heartbeats add bytes, the size hint loses its upper bound
     /// (and an SSE response never gets a `Content-Length`).
     ///
-    /// The timer needs a tokio runtime with the time driver when the body is first polled
-    /// while the inner body is pending.
+    /// The timer needs a tokio runtime with the time driver. It is allocated the first time
+    /// the stream goes idle at a boundary, and freed when the inner body ends.
     ///
     /// # Example
     ///
@@ -60,11 +62,11 @@ pin_project! {
     pub struct HeartbeatBody<B> {
         #[pin]
         inner: B,
-        #[pin]
-        sleep: Option<Sleep>,
+        sleep: Option<Pin<Box<Sleep>>>,
         interval: Option<Duration>,
         comment: Bytes,
         last_write: Instant,
+        written: bool,
         cursor: Cursor,
         ended: bool,
     }
@@ -96,6 +98,7 @@ impl<B> HeartbeatBody<B> {
             interval,
             comment,
             last_write: Instant::now(),
+            written: false,
             cursor: Cursor::START,
             ended: false,
         }
@@ -154,7 +157,7 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        let mut this = self.project();
+        let this = self.project();
         if *this.ended {
             return Poll::Ready(None);
         }
@@ -163,19 +166,19 @@ where
                 if this.interval.is_some() {
                     if let Some(data) = frame.data_ref().filter(|data| !data.is_empty()) {
                         *this.cursor = this.cursor.advance(data);
-                        *this.last_write = Instant::now();
+                        *this.written = true;
                     }
                 }
                 return Poll::Ready(Some(Ok(frame)));
             }
             Poll::Ready(Some(Err(err))) => {
                 *this.ended = true;
-                this.sleep.set(None);
+                *this.sleep = None;
                 return Poll::Ready(Some(Err(err)));
             }
             Poll::Ready(None) => {
                 *this.ended = true;
-                this.sleep.set(None);
+                *this.sleep = None;
                 return Poll::Ready(None);
             }
             Poll::Pending => {}
@@ -186,14 +189,17 @@ where
         let Some(interval) = *this.interval else {
             return Poll::Pending;
         };
+        if std::mem::take(this.written) {
+            // The frames since the last idle poll went out just now: a burst costs one
+            // clock read, when it ends, not one per frame.
+            *this.last_write = Instant::now();
+        }
         if !this.cursor.at_boundary() {
             return Poll::Pending;
         }
-        if this.sleep.is_none() {
-            this.sleep
-                .set(Some(tokio::time::sleep_until(*this.last_write + interval)));
-        }
-        let mut sleep = this.sleep.as_pin_mut().expect("the timer was armed above");
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*this.last_write + interval)));
         loop {
             ready!(sleep.as_mut().poll(cx));
             let due = *this.last_write + interval;
@@ -264,6 +270,7 @@ impl Cursor {
     /// its last two or three bytes decide, whatever came before. Otherwise (an event split
     /// across frames, a lone comment line) the frame's bytes are stepped through; they are
     /// only read, never copied.
+    #[inline]
     pub(crate) fn advance(self, data: &[u8]) -> Self {
         let n = data.len();
         if n >= 2 {
@@ -281,9 +288,23 @@ impl Cursor {
                 };
             }
         }
-        data.iter().fold(self, |cursor, &byte| cursor.step(byte))
+        // Only a line's first byte and its terminator change the state: skip the rest.
+        let mut cursor = self;
+        let mut i = 0;
+        while let Some(&byte) = data.get(i) {
+            cursor = cursor.step(byte);
+            i += 1;
+            if let Line::Partial { .. } = cursor.line {
+                match memchr::memchr2(b'\n', b'\r', &data[i..]) {
+                    Some(len) => i += len,
+                    None => break,
+                }
+            }
+        }
+        cursor
     }
 
+    #[inline]
     fn step(self, byte: u8) -> Self {
         match byte {
             b'\n' if self.after_cr => Self {
@@ -356,7 +377,12 @@ mod tests {
                     for chunk in chunks {
                         fast = fast.advance(chunk);
                         slow = stepped(slow, chunk);
-                        assert_eq!(fast, slow, "{:?} split at {i}/{j}", String::from_utf8_lossy(stream));
+                        assert_eq!(
+                            fast,
+                            slow,
+                            "{:?} split at {i}/{j}",
+                            String::from_utf8_lossy(stream)
+                        );
                     }
                 }
             }

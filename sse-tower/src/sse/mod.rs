@@ -157,9 +157,10 @@ mod tests {
 
     #[tokio::test]
     async fn sse_response_gets_headers_and_keeps_its_bytes() {
-        let svc = SseLayer::new().layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
-            Ok::<_, Infallible>(sse_response())
-        }));
+        let svc =
+            SseLayer::new().layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
+                Ok::<_, Infallible>(sse_response())
+            }));
         let res = svc.oneshot(Request::new(Empty::new())).await.unwrap();
         assert_eq!(res.headers()[header::CONNECTION], "keep-alive");
         assert!(res.headers().get(header::CONTENT_LENGTH).is_none());
@@ -170,14 +171,15 @@ mod tests {
 
     #[tokio::test]
     async fn other_responses_pass_through_untouched() {
-        let svc = SseLayer::new().layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
-            Ok::<_, Infallible>(
-                Response::builder()
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Full::new(Bytes::from_static(b"{}")))
-                    .unwrap(),
-            )
-        }));
+        let svc =
+            SseLayer::new().layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
+                Ok::<_, Infallible>(
+                    Response::builder()
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Full::new(Bytes::from_static(b"{}")))
+                        .unwrap(),
+                )
+            }));
         let res = svc.oneshot(Request::new(Empty::new())).await.unwrap();
         assert_eq!(res.headers().len(), 1);
         assert_eq!(res.body().size_hint().exact(), Some(2));
@@ -185,12 +187,13 @@ mod tests {
 
     #[tokio::test]
     async fn h2_request_gets_no_connection_header() {
-        let svc = SseLayer::new().layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
-            let mut res = sse_response();
-            res.headers_mut()
-                .insert(header::CONNECTION, "keep-alive".parse().unwrap());
-            Ok::<_, Infallible>(res)
-        }));
+        let svc =
+            SseLayer::new().layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
+                let mut res = sse_response();
+                res.headers_mut()
+                    .insert(header::CONNECTION, "keep-alive".parse().unwrap());
+                Ok::<_, Infallible>(res)
+            }));
         let mut req = Request::new(Empty::new());
         *req.version_mut() = Version::HTTP_2;
         let res = svc.oneshot(req).await.unwrap();
@@ -200,18 +203,17 @@ mod tests {
 
     #[tokio::test]
     async fn last_event_id_goes_into_request_extensions() {
-        let svc = ServiceBuilder::new()
-            .layer(SseLayer::new())
-            .service_fn(|req: Request<Empty<Bytes>>| async move {
+        let svc = ServiceBuilder::new().layer(SseLayer::new()).service_fn(
+            |req: Request<Empty<Bytes>>| async move {
                 let id = req.extensions().get::<LastEventId>().cloned();
                 let err = req.extensions().get::<LastEventIdError>().copied();
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(format!(
                     "{id:?} {err:?}"
                 )))))
-            });
+            },
+        );
         let text = |res: Response<ResponseBody<Full<Bytes>>>| async move {
-            String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-                .unwrap()
+            String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
         };
 
         let req = Request::builder()
@@ -241,10 +243,11 @@ mod tests {
 
     #[tokio::test]
     async fn accept_encoding_is_removed_from_event_stream_requests_only() {
-        let svc = SseLayer::new().layer_fn_helper(service_fn(|req: Request<Empty<Bytes>>| async move {
-            let seen = req.headers().contains_key(header::ACCEPT_ENCODING);
-            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(seen.to_string()))))
-        }));
+        let svc =
+            SseLayer::new().layer_fn_helper(service_fn(|req: Request<Empty<Bytes>>| async move {
+                let seen = req.headers().contains_key(header::ACCEPT_ENCODING);
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(seen.to_string()))))
+            }));
         for (accept, kept) in [("text/event-stream", "false"), ("application/json", "true")] {
             let req = Request::builder()
                 .header(header::ACCEPT, accept)

@@ -78,7 +78,11 @@ impl SseStats {
             }
             Err(live) => {
                 counters.rejected.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(live, limit = max, "SSE stream rejected: stream limit reached");
+                tracing::debug!(
+                    live,
+                    limit = max,
+                    "SSE stream rejected: stream limit reached"
+                );
                 None
             }
         }
