@@ -367,6 +367,7 @@ impl<'a> EventBuilder<'a> {
         if let Some(comment) = self.comment.as_deref() {
             write_lines(&mut out, b"", comment.as_bytes());
         }
+        let comment_end = out.len();
         if let Some(name) = event {
             write_field(&mut out, b"event", name.as_bytes());
         }
@@ -381,7 +382,7 @@ impl<'a> EventBuilder<'a> {
         if let Some(data) = self.data.as_deref() {
             write_lines(&mut out, b"data", data.as_bytes());
         }
-        if out.len() > id_at {
+        if out.len() > comment_end {
             // Anything but a lone comment is an event block, ended by a blank line.
             out.push(b'\n');
         }
@@ -408,6 +409,7 @@ fn data_len(value: &[u8]) -> usize {
 }
 
 /// Writes `name: value\n`, or `name:\n` for an empty value.
+#[inline(always)]
 fn write_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     if value.is_empty() {
@@ -440,25 +442,23 @@ fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 /// Writes one `name: line` per line of `value`, splitting on `\r\n`, `\r` and `\n`. An empty
 /// `name` writes comment lines (`: line`).
+#[inline(always)]
 fn write_lines(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    let mut rest = value;
-    loop {
-        match memchr::memchr2(b'\r', b'\n', rest) {
-            None => {
-                write_field(out, name, rest);
-                return;
-            }
-            Some(i) => {
-                write_field(out, name, &rest[..i]);
-                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
-                rest = &rest[i + skip..];
-            }
+    let mut start = 0;
+    // One scan of the whole value; a per-line search costs more on short lines.
+    for i in memchr::memchr2_iter(b'\r', b'\n', value) {
+        if i < start {
+            // The LF of a CRLF whose CR already ended the line.
+            continue;
         }
+        write_field(out, name, &value[start..i]);
+        start = if value[i] == b'\r' && value.get(i + 1) == Some(&b'\n') {
+            i + 2
+        } else {
+            i + 1
+        };
     }
+    write_field(out, name, &value[start..]);
 }
 
 #[cfg(test)]
@@ -486,6 +486,12 @@ mod tests {
     #[test]
     fn empty_event_name_writes_no_field() {
         assert_eq!(encode(Event::builder().event("").data("x")), b"data: x\n\n");
+    }
+
+    #[test]
+    fn event_name_alone_is_ended_by_a_blank_line() {
+        // Otherwise the name would carry over into the client's next event.
+        assert_eq!(encode(Event::builder().event("x")), b"event: x\n\n");
     }
 
     #[test]

@@ -125,22 +125,16 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop::option::weighted(0.2, any::<u64>()),
         prop::option::weighted(0.8, text()),
     )
-        .prop_map(|(comment, event, id, retry, data)| {
-            // An event name alone is left out: the encoder writes no blank line after it (see
-            // `event_name_only_is_ended_by_a_blank_line`, ignored until event.rs is fixed).
-            let name_only = id.is_none() && retry.is_none() && data.is_none();
-            Spec {
-                comment,
-                event: event.filter(|_| !name_only),
-                id,
-                retry,
-                data,
-            }
+        .prop_map(|(comment, event, id, retry, data)| Spec {
+            comment,
+            event,
+            id,
+            retry,
+            data,
         })
 }
 
 #[test]
-#[ignore = "encoder bug in event.rs: `event(..)` alone gets no blank line, so the name leaks into the next event"]
 fn event_name_only_is_ended_by_a_blank_line() {
     let event = Event::builder().event("x").build().unwrap();
     assert_eq!(event.as_bytes().as_ref(), b"event: x\n\n");
