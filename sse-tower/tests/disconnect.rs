@@ -69,3 +69,21 @@ async fn hyper_client_drop_releases_the_stream() {
     drop(body);
     wait_until(Duration::from_secs(10), || stats.live() == 0).await;
 }
+
+#[tokio::test]
+async fn http2_streams_are_released_when_their_connections_drop() {
+    let layer = SseLayer::new();
+    let stats = layer.stats();
+    let addr = serve(Router::new().route("/events", get(events)).layer(layer)).await;
+    let mut bodies = Vec::new();
+    for _ in 0..20 {
+        let res = support::get_h2(addr, "/events", &[]).await;
+        let mut body = res.into_body();
+        read_event(&mut body, &mut BytesMut::new()).await;
+        bodies.push(body);
+    }
+    assert_eq!(stats.live(), 20);
+    drop(bodies);
+    wait_until(Duration::from_secs(10), || stats.live() == 0).await;
+    assert_eq!(stats.closed(), 20);
+}
