@@ -56,12 +56,12 @@ use crate::Event;
 ///         *self.sink.lock().unwrap() = Some(sink);
 ///     }
 ///
-///     fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError> {
+///     fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
 ///         let mut next = self.next.lock().unwrap();
 ///         *next += 1;
 ///         let id = EventId::new(1_700_000_000_000, *next);
 ///         let sink = self.sink.lock().unwrap().clone().expect("attached");
-///         sink.deliver(id, topic, event.clone()).map_err(BackplaneError::new)?;
+///         sink.deliver(id, topic, event).map_err(BackplaneError::new)?;
 ///         Ok(id)
 ///     }
 /// }
@@ -81,7 +81,7 @@ pub trait Backplane: fmt::Debug + Send + Sync + 'static {
     ///
     /// A [`BackplaneError`] if the event could not be carried; the hub returns it from
     /// [`Hub::publish`](super::Hub::publish).
-    fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError>;
+    fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError>;
 }
 
 /// The handle a [`Backplane`] delivers events through into one hub's ring.
@@ -176,13 +176,12 @@ impl Backplane for LocalBackplane {
         let _ = self.sink.set(sink);
     }
 
-    fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError> {
+    fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
         let sink = self
             .sink
             .get()
             .ok_or_else(|| BackplaneError::new(DeliverError::HubGone))?;
-        sink.append_local(topic, event.clone())
-            .map_err(BackplaneError::new)
+        sink.append_local(topic, event).map_err(BackplaneError::new)
     }
 }
 

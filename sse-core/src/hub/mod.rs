@@ -158,7 +158,7 @@ impl Hub {
         if self.inner.shared.closed.load(Ordering::Acquire) {
             return Err(PublishError::Closed);
         }
-        self.inner.backplane.publish(topic, &event).map_err(|err| {
+        self.inner.backplane.publish(topic, event).map_err(|err| {
             match err.get_ref().downcast_ref::<DeliverError>() {
                 Some(DeliverError::Closed) => PublishError::Closed,
                 _ => PublishError::Backplane(err),

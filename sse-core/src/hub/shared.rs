@@ -7,7 +7,7 @@
 //! yields them without the lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -24,6 +24,9 @@ pub(crate) struct Shared {
     pub(crate) epoch: u64,
     /// Mirrors `State::closed` so a subscription can stop without taking the lock.
     pub(crate) closed: AtomicBool,
+    /// Mirrors `State::next_seq`, so a subscription that registered its waker at the head
+    /// can tell, without the lock, that nothing was published since.
+    pub(crate) head: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -97,8 +100,9 @@ pub(crate) struct Start {
 
 /// The result of a drain.
 pub(crate) enum Drained {
-    /// Events were added to the buffer.
-    Some,
+    /// Events were added to the buffer; `at_head` if they are all there is, and the waker
+    /// is registered.
+    Some { at_head: bool },
     /// Nothing to read; the waker is registered.
     Pending,
     /// The subscriber fell behind and is ended.
@@ -123,6 +127,7 @@ impl Shared {
             config,
             epoch,
             closed: AtomicBool::new(false),
+            head: AtomicU64::new(1),
             state: Mutex::new(State {
                 ring: VecDeque::new(),
                 first_seq: 1,
@@ -198,6 +203,7 @@ impl Shared {
                 state.last_id = id;
             }
             state.push(&self.config, id, topic, event, now, &mut wakers);
+            self.head.store(state.next_seq, Ordering::Release);
             id
         };
         for waker in wakers {
@@ -386,11 +392,11 @@ impl Shared {
         let mut replayed = 0;
         let mut live = 0;
         let mut next = state.next_seq;
-        for (i, entry) in state.ring.iter().enumerate().skip(skip) {
+        for (i, entry) in state.ring.range(skip.min(state.ring.len())..).enumerate() {
             if !matches(topics, &entry.topic) {
                 continue;
             }
-            let seq = state.first_seq + i as u64;
+            let seq = start + i as u64;
             buf.push_back(entry.event.clone());
             taken += 1;
             if seq < live_from {
@@ -404,20 +410,23 @@ impl Shared {
             }
         }
         *cursor = next;
-        if next == state.next_seq {
+        let at_head = next == state.next_seq;
+        if at_head {
             slot.pending = 0;
             slot.first_unread = None;
+            // Register now, so that when the buffer is empty the subscription can return
+            // `Pending` without the lock if nothing was published meanwhile.
+            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                slot.waker = Some(waker.clone());
+            }
         } else {
             slot.pending = slot.pending.saturating_sub(live);
         }
         state.counters.delivered += taken as u64;
         state.counters.replayed += replayed;
         if taken > 0 {
-            Drained::Some
+            Drained::Some { at_head }
         } else {
-            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                slot.waker = Some(waker.clone());
-            }
             Drained::Pending
         }
     }
@@ -597,11 +606,41 @@ fn matches(topics: &[Arc<str>], topic: &Arc<str>) -> bool {
             .any(|t| Arc::ptr_eq(t, topic) || **t == **topic)
 }
 
-/// Writes `id` without allocating.
+/// Writes `id` without allocating (and without the formatting machinery: this runs under
+/// the lock, once per publish).
 fn format_id(id: EventId, buf: &mut [u8; 41]) -> &str {
-    use std::io::Write;
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    write!(cursor, "{id}").expect("two u64 and a dash fit in 41 bytes");
-    let len = cursor.position() as usize;
-    std::str::from_utf8(&buf[..len]).expect("digits and a dash")
+    let mut end = buf.len();
+    for (n, last) in [(id.seq(), false), (id.epoch(), true)] {
+        let mut n = n;
+        loop {
+            end -= 1;
+            buf[end] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if !last {
+            end -= 1;
+            buf[end] = b'-';
+        }
+    }
+    std::str::from_utf8(&buf[end..]).expect("digits and a dash")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_id_matches_display() {
+        for id in [
+            EventId::new(0, 0),
+            EventId::new(1_764_300_000_000, 42),
+            EventId::new(u64::MAX, u64::MAX),
+            EventId::new(7, 10),
+        ] {
+            assert_eq!(format_id(id, &mut [0; 41]), id.to_string());
+        }
+    }
 }

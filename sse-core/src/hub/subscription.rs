@@ -5,7 +5,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -44,6 +44,15 @@ pub struct Subscription {
     buf: VecDeque<Event>,
     gap: bool,
     done: bool,
+    /// The waker (data and vtable addresses) registered at the head by the last drain.
+    parked: Option<(usize, usize)>,
+}
+
+fn waker_key(waker: &Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    )
 }
 
 impl Subscription {
@@ -57,6 +66,7 @@ impl Subscription {
             buf: VecDeque::new(),
             gap: start.gap.is_some(),
             done: false,
+            parked: None,
         };
         this.buf.extend(start.gap);
         if start.end_after_gap {
@@ -117,6 +127,14 @@ impl Stream for Subscription {
             let Some(key) = this.key.filter(|_| !this.done) else {
                 return Poll::Ready(None);
             };
+            // Parked at the head with this waker and nothing published since: any publish
+            // will wake it, so there is no need for the lock.
+            if this.parked == Some(waker_key(cx.waker()))
+                && this.shared.head.load(Ordering::Acquire) == this.cursor
+            {
+                return Poll::Pending;
+            }
+            this.parked = None;
             let batch = this.shared.config.queue_bound.min(MAX_BATCH);
             match this.shared.drain(
                 key,
@@ -127,8 +145,15 @@ impl Stream for Subscription {
                 batch,
                 cx.waker(),
             ) {
-                Drained::Some => {}
-                Drained::Pending => return Poll::Pending,
+                Drained::Some { at_head } => {
+                    if at_head {
+                        this.parked = Some(waker_key(cx.waker()));
+                    }
+                }
+                Drained::Pending => {
+                    this.parked = Some(waker_key(cx.waker()));
+                    return Poll::Pending;
+                }
                 Drained::Lagged => {
                     this.done = true;
                     this.release();

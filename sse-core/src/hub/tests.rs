@@ -312,7 +312,7 @@ impl Backplane for Manual {
         *self.sink.lock().unwrap() = Some(sink);
     }
 
-    fn publish(&self, _topic: &str, _event: &Event) -> Result<EventId, BackplaneError> {
+    fn publish(&self, _topic: &str, _event: Event) -> Result<EventId, BackplaneError> {
         Err(BackplaneError::new("not connected"))
     }
 }
@@ -326,7 +326,7 @@ fn backplane_ids_are_used_and_repeats_dropped() {
         fn attach(&self, sink: BackplaneSink) {
             self.0.attach(sink);
         }
-        fn publish(&self, topic: &str, event: &Event) -> Result<EventId, BackplaneError> {
+        fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
             self.0.publish(topic, event)
         }
     }
@@ -383,4 +383,45 @@ fn a_woken_subscriber_drains_everything_pending_at_once() {
     let mut cx = Context::from_waker(Waker::noop());
     assert!(Pin::new(&mut sub).poll_next(&mut cx).is_ready());
     assert_eq!(sub.size_hint().0, 4);
+}
+
+#[derive(Default)]
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_publish_wakes_the_waker_of_the_latest_poll_only_once() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let hub = Hub::default();
+    let mut sub = hub.subscribe(["a"], None);
+    let (a, b) = (
+        std::sync::Arc::new(CountingWaker::default()),
+        std::sync::Arc::new(CountingWaker::default()),
+    );
+    let (waker_a, waker_b) = (Waker::from(a.clone()), Waker::from(b.clone()));
+    let poll = |sub: &mut Subscription, waker: &Waker| {
+        Pin::new(sub).poll_next(&mut Context::from_waker(waker))
+    };
+    assert!(poll(&mut sub, &waker_a).is_pending());
+    // The task moved: the new waker must be the one woken.
+    assert!(poll(&mut sub, &waker_b).is_pending());
+    hub.publish("a", Event::data("1")).unwrap();
+    hub.publish("a", Event::data("2")).unwrap();
+    hub.publish("b", Event::data("other topic")).unwrap();
+    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
+    assert!(poll(&mut sub, &waker_b).is_ready());
+    assert!(poll(&mut sub, &waker_b).is_ready());
+    assert!(poll(&mut sub, &waker_b).is_pending());
+    hub.publish("a", Event::data("3")).unwrap();
+    assert_eq!(b.0.load(SeqCst), 2);
+    assert!(poll(&mut sub, &waker_b).is_ready());
 }
