@@ -47,6 +47,11 @@ async fn main() -> ExitCode {
             tracing::info!("stopped");
             ExitCode::SUCCESS
         }
+        Err(err) if err.kind() == std::io::ErrorKind::TimedOut => {
+            // Connections that outlived the grace period were cut: still a clean stop.
+            tracing::warn!(error = %err, "stopped after the grace period");
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             tracing::error!(error = %err, "server failed");
             ExitCode::FAILURE
