@@ -54,14 +54,15 @@ impl HubConfig {
         self
     }
 
-    /// The most encoded bytes the replay ring holds. The newest event is always held, even
-    /// if it alone is larger.
+    /// The most encoded bytes (the events' wire bytes) the replay ring holds. The newest
+    /// event is always held, even if it alone is larger.
     pub const fn replay_bytes(mut self, bytes: usize) -> Self {
         self.replay_bytes = bytes;
         self
     }
 
-    /// Drops events from the ring once they are older than `age` (tokio's clock).
+    /// Drops events from the ring once they are older than `age` (tokio's clock, so a
+    /// paused test clock applies). Age is checked when publishing and subscribing.
     pub const fn max_age(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
         self

@@ -425,3 +425,28 @@ fn a_publish_wakes_the_waker_of_the_latest_poll_only_once() {
     assert_eq!(b.0.load(SeqCst), 2);
     assert!(poll(&mut sub, &waker_b).is_ready());
 }
+
+#[test]
+fn a_backplane_start_lets_clients_resume_from_before_its_first_event() {
+    let manual = std::sync::Arc::new(Manual::default());
+    #[derive(Debug)]
+    struct Wrap(std::sync::Arc<Manual>);
+    impl Backplane for Wrap {
+        fn attach(&self, sink: BackplaneSink) {
+            self.0.attach(sink);
+        }
+        fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
+            self.0.publish(topic, event)
+        }
+    }
+    let hub = Hub::with_backplane(HubConfig::new(), Wrap(manual.clone()));
+    let sink = manual.sink.lock().unwrap().clone().unwrap();
+    assert_eq!(sink.start_after(EventId::new(10, 0)), Ok(true));
+    assert_eq!(sink.start_after(EventId::new(11, 0)), Ok(false));
+    sink.deliver(EventId::new(10, 1), "a", Event::data("x"))
+        .unwrap();
+    let mut sub = hub.subscribe_all(Some("10-0"));
+    assert!(!sub.had_gap());
+    assert_eq!(ids(&drain(&mut sub).0), ["10-1"]);
+    assert!(hub.subscribe_all(Some("9-99")).had_gap());
+}
