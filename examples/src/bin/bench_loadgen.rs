@@ -271,7 +271,11 @@ async fn run_stream(
         Ok(opened) => opened,
         Err(err) => {
             totals.failed.fetch_add(1, Ordering::Relaxed);
-            totals.first_error.lock().unwrap().get_or_insert(err.to_string());
+            totals
+                .first_error
+                .lock()
+                .unwrap()
+                .get_or_insert(err.to_string());
             return;
         }
     };
@@ -288,7 +292,11 @@ async fn run_stream(
     loop {
         if chunked {
             if let Err(err) = dechunker.feed(&mut input, &mut body) {
-                totals.first_error.lock().unwrap().get_or_insert(err.to_string());
+                totals
+                    .first_error
+                    .lock()
+                    .unwrap()
+                    .get_or_insert(err.to_string());
                 ended = true;
             }
         } else {
@@ -310,7 +318,11 @@ async fn run_stream(
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(err) => {
-                    totals.first_error.lock().unwrap().get_or_insert(err.to_string());
+                    totals
+                        .first_error
+                        .lock()
+                        .unwrap()
+                        .get_or_insert(err.to_string());
                     ended = true;
                     break;
                 }
@@ -369,7 +381,10 @@ async fn http(addr: SocketAddr, method: &str, path: &str) -> io::Result<String> 
         .map_err(|_| io::Error::other("timeout"))??;
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut input = BytesMut::from(body.as_bytes());
         let mut out = BytesMut::new();
         Dechunker::default().feed(&mut input, &mut out)?;
@@ -398,7 +413,12 @@ fn cpu_secs(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // After ")": state is field 3 of the man page, so utime (14) is index 11, stime 12,
     // cutime 13, cstime 14.
     (field(11) + field(12) + field(13) + field(14)) / 100.0
@@ -415,6 +435,23 @@ fn tcp_mem_bytes() -> u64 {
             parts.get(at + 1)?.parse::<u64>().ok()
         })
         .map_or(0, |pages| pages * 4096)
+}
+
+/// Bytes in the kernel's per-socket slab caches (`TCP`, `sock_inode_cache`) from
+/// `/proc/slabinfo` (root only; 0 otherwise).
+fn socket_slab_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/slabinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            if !matches!(parts.first(), Some(&"TCP" | &"sock_inode_cache")) {
+                return None;
+            }
+            let active: u64 = parts.get(1)?.parse().ok()?;
+            let size: u64 = parts.get(3)?.parse().ok()?;
+            Some(active * size)
+        })
+        .sum()
 }
 
 fn raise_nofile() -> u64 {
@@ -487,10 +524,13 @@ async fn run_child(args: Arc<Args>, proc_no: u8) {
 async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs_f64(args.timeout_secs);
     let stats = server_stats(args.addr).await?;
-    let pid = stats["pid"].as_u64().ok_or_else(|| io::Error::other("no pid"))?;
+    let pid = stats["pid"]
+        .as_u64()
+        .ok_or_else(|| io::Error::other("no pid"))?;
     let published_before = stats["published"].as_u64().unwrap_or(0);
     let rss_base = rss_bytes(pid);
     let sock_base = tcp_mem_bytes();
+    let slab_base = socket_slab_bytes();
 
     // Children first (idle holders), each its own process and file limit.
     let idle = args.messages == 0;
@@ -528,8 +568,8 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
         if let Ok(s) = server_stats(args.addr).await {
             subscribers = s["subscribers"].as_u64().unwrap_or(0) as usize;
         }
-        let settled = totals.opened.load(Ordering::Relaxed) + totals.failed.load(Ordering::Relaxed)
-            >= own;
+        let settled =
+            totals.opened.load(Ordering::Relaxed) + totals.failed.load(Ordering::Relaxed) >= own;
         if subscribers >= args.connections
             || Instant::now() > deadline
             || (settled && connect_start.elapsed() > Duration::from_secs(30))
@@ -554,7 +594,10 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
         http(
             args.addr,
             "POST",
-            &format!("/publish?n={}&size={}&rate={}", args.messages, args.size, args.rate),
+            &format!(
+                "/publish?n={}&size={}&rate={}",
+                args.messages, args.size, args.rate
+            ),
         )
         .await?;
         // Until every stream has every event, or progress stops for 5 s, or the deadline.
@@ -579,6 +622,7 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
     let self_cpu = cpu_secs("self") - self_cpu0;
     let rss_end = rss_bytes(pid);
     let sock_end = tcp_mem_bytes();
+    let slab_end = socket_slab_bytes();
     let end_stats = server_stats(args.addr).await.unwrap_or(Value::Null);
     let subscribers_end = end_stats["subscribers"].as_u64().unwrap_or(0) as usize;
     let published = end_stats["published"].as_u64().unwrap_or(0) - published_before;
@@ -633,10 +677,18 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
     obj.insert("failed_connects".into(), json!(failed));
     obj.insert("rss_base_bytes".into(), json!(rss_base));
     obj.insert("rss_bytes".into(), json!(rss_end));
-    obj.insert("rss_per_conn_bytes".into(), json!(per_conn(rss_end, rss_base).round()));
+    obj.insert(
+        "rss_per_conn_bytes".into(),
+        json!(per_conn(rss_end, rss_base).round()),
+    );
     obj.insert(
         "kernel_tcp_per_conn_bytes".into(),
         json!(per_conn(sock_end, sock_base).round()),
+    );
+    // Both ends of every stream live on this machine: half the growth is the server's.
+    obj.insert(
+        "kernel_slab_per_socket_bytes".into(),
+        json!((per_conn(slab_end, slab_base) / 2.0).round()),
     );
     obj.insert("server_cpu_s".into(), json!(cpu));
     obj.insert("loadgen_cpu_s".into(), json!(self_cpu));
@@ -655,7 +707,10 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
         obj.insert("lost".into(), json!(lost));
         obj.insert("delivered".into(), json!(0));
         obj.insert("delivered_per_s".into(), json!(0));
-        obj.insert("opened".into(), json!(totals.opened.load(Ordering::Relaxed) as u64 + child_opened));
+        obj.insert(
+            "opened".into(),
+            json!(totals.opened.load(Ordering::Relaxed) as u64 + child_opened),
+        );
     } else {
         let last = totals.last_event_nanos.load(Ordering::Relaxed);
         let span = (last.saturating_sub(publish_nanos) as f64 / 1e9).max(1e-3);
@@ -665,12 +720,22 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
         obj.insert("rate".into(), json!(args.rate));
         obj.insert("published".into(), json!(published));
         obj.insert("delivered".into(), json!(delivered));
-        obj.insert("delivered_per_s".into(), json!((delivered as f64 / span).round()));
+        obj.insert(
+            "delivered_per_s".into(),
+            json!((delivered as f64 / span).round()),
+        );
         obj.insert("lost".into(), json!(expected.saturating_sub(delivered)));
-        obj.insert("streams_ended_early".into(), json!(totals.ended.load(Ordering::Relaxed)));
+        obj.insert(
+            "streams_ended_early".into(),
+            json!(totals.ended.load(Ordering::Relaxed)),
+        );
         obj.insert(
             "server_cpu_s_per_m_events".into(),
-            json!(if delivered > 0 { cpu / delivered as f64 * 1e6 } else { 0.0 }),
+            json!(if delivered > 0 {
+                cpu / delivered as f64 * 1e6
+            } else {
+                0.0
+            }),
         );
         obj.insert("p50_ms".into(), json!(hist.quantile_ms(0.50)));
         obj.insert("p90_ms".into(), json!(hist.quantile_ms(0.90)));
@@ -686,7 +751,10 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Value> {
 fn main() -> std::process::ExitCode {
     let args = Arc::new(Args::parse());
     let nofile = raise_nofile();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("bench_loadgen: runtime: {err}");

@@ -54,9 +54,13 @@ impl State {
     fn publish(&self, query: &str) {
         let params = PublishParams::from_query(query);
         let hub = self.hub.clone();
-        tokio::spawn(bench_common::run_publisher(params, self.published.clone(), move |data| {
-            let _ = hub.publish(TOPIC, Event::data(&data));
-        }));
+        tokio::spawn(bench_common::run_publisher(
+            params,
+            self.published.clone(),
+            move |data| {
+                let _ = hub.publish(TOPIC, Event::data(&data));
+            },
+        ));
     }
 
     fn stats(&self) -> String {
@@ -76,7 +80,8 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
         .route(
             "/events",
             get(|S(state): S<State>| async move {
-                sse_axum::Sse::new(state.hub.subscribe([TOPIC], None)).keep_alive(state.keep_alive())
+                sse_axum::Sse::new(state.hub.subscribe([TOPIC], None))
+                    .keep_alive(state.keep_alive())
             }),
         )
         .route(
@@ -86,7 +91,10 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
                 "started\n"
             }),
         )
-        .route("/stats", get(|S(state): S<State>| async move { state.stats() }))
+        .route(
+            "/stats",
+            get(|S(state): S<State>| async move { state.stats() }),
+        )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     axum::serve(listener, app).await
@@ -112,8 +120,12 @@ async fn serve_warp(args: ServerArgs) {
                 "started\n"
             })
     };
-    let stats = warp::path("stats").and(warp::get()).map(move || state.stats());
-    warp::serve(events.or(publish).or(stats)).run(args.addr).await;
+    let stats = warp::path("stats")
+        .and(warp::get())
+        .map(move || state.stats());
+    warp::serve(events.or(publish).or(stats))
+        .run(args.addr)
+        .await;
 }
 
 fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
@@ -156,7 +168,9 @@ fn main() -> std::io::Result<()> {
     match args.framework.as_str() {
         "actix" => serve_actix(args),
         "axum" | "warp" => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             if args.framework == "axum" {
                 runtime.block_on(serve_axum(args))
             } else {

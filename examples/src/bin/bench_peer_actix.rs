@@ -52,7 +52,10 @@ async fn publish(state: web::Data<AppState>, req: HttpRequest) -> impl Responder
 }
 
 async fn stats(state: web::Data<AppState>) -> impl Responder {
-    bench_common::stats_json(state.tx.receiver_count(), state.published.load(Ordering::Relaxed))
+    bench_common::stats_json(
+        state.tx.receiver_count(),
+        state.published.load(Ordering::Relaxed),
+    )
 }
 
 #[actix_web::main]

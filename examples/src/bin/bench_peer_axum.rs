@@ -34,7 +34,9 @@ struct AppState {
     heartbeat: Duration,
 }
 
-async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = BroadcastStream::new(state.tx.subscribe())
         .filter_map(|msg| async move { msg.ok().map(|data| Ok(Event::default().data(data))) });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(state.heartbeat))
@@ -42,14 +44,21 @@ async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<
 
 async fn publish(State(state): State<AppState>, RawQuery(query): RawQuery) -> &'static str {
     let params = PublishParams::from_query(query.as_deref().unwrap_or(""));
-    tokio::spawn(bench_common::run_publisher(params, state.published.clone(), move |data| {
-        let _ = state.tx.send(data);
-    }));
+    tokio::spawn(bench_common::run_publisher(
+        params,
+        state.published.clone(),
+        move |data| {
+            let _ = state.tx.send(data);
+        },
+    ));
     "started\n"
 }
 
 async fn stats(State(state): State<AppState>) -> String {
-    bench_common::stats_json(state.tx.receiver_count(), state.published.load(Ordering::Relaxed))
+    bench_common::stats_json(
+        state.tx.receiver_count(),
+        state.published.load(Ordering::Relaxed),
+    )
 }
 
 #[tokio::main]

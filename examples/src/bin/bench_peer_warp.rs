@@ -48,9 +48,13 @@ async fn main() {
             .map(move |query: String| {
                 let tx = tx.clone();
                 let params = PublishParams::from_query(&query);
-                tokio::spawn(bench_common::run_publisher(params, published.clone(), move |data| {
-                    let _ = tx.send(data);
-                }));
+                tokio::spawn(bench_common::run_publisher(
+                    params,
+                    published.clone(),
+                    move |data| {
+                        let _ = tx.send(data);
+                    },
+                ));
                 "started\n"
             })
     };
@@ -60,5 +64,7 @@ async fn main() {
             bench_common::stats_json(tx.receiver_count(), published.load(Ordering::Relaxed))
         })
     };
-    warp::serve(events.or(publish).or(stats)).run(args.addr).await;
+    warp::serve(events.or(publish).or(stats))
+        .run(args.addr)
+        .await;
 }
