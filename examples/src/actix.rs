@@ -3,6 +3,23 @@
 //!
 //! actix-web speaks `http` 0.2, so the request head is copied into `http` 1 types for the
 //! handlers (a few headers per request).
+//!
+//! # Example
+//!
+//! ```no_run
+//! use sse_examples::{App, Config};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> std::io::Result<()> {
+//! let app = App::new(Config::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! let server = sse_examples::actix::spawn(app.clone(), listener)?;
+//! // ... later: streams end, then the server stops gracefully.
+//! app.shutdown();
+//! server.await??;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::io;
 

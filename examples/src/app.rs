@@ -2,6 +2,32 @@
 //! ([`Reply`]). The framework modules only route requests here and turn a [`Reply`] into
 //! their own response type.
 //!
+//! # Example
+//!
+//! ```
+//! use futures_util::StreamExt;
+//! use http::HeaderMap;
+//! use sse_examples::{App, Config, ReplyBody};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = App::new(Config::default());
+//! let reply = app.events(&HeaderMap::new(), Some("topic=news"));
+//! let ReplyBody::Events(mut stream) = reply.body else { unreachable!() };
+//! assert_eq!(app.active_connections(), 1);
+//!
+//! // `retry:` first, then the events of the stream's topics, each with the hub's id.
+//! assert_eq!(stream.next().await.unwrap().as_bytes().as_ref(), b"retry: 2000\n\n");
+//! app.hub().publish("news", sse_core::Event::data("hi")).unwrap();
+//! assert!(stream.next().await.unwrap().as_bytes().ends_with(b"data: hi\n\n"));
+//!
+//! drop(stream);
+//! assert_eq!(app.active_connections(), 0);
+//! # }
+//! ```
+//!
+//! # Routes
+//!
 //! | route | handler |
 //! |---|---|
 //! | `GET /` | [`App::index`] |

@@ -1,5 +1,20 @@
 //! axum glue: routes to the [`App`] handlers and turns their [`Reply`] into responses, with
 //! `sse_axum::Sse` for event streams, under `SseLayer`, `CompressionLayer` and `CorsLayer`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use sse_examples::{App, Config};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> std::io::Result<()> {
+//! let app = App::new(Config::default());
+//! // The router can be nested into a bigger one; `serve` runs it with graceful shutdown.
+//! let _router: axum::Router = sse_examples::axum::router(app.clone());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! sse_examples::axum::serve(app, listener).await
+//! # }
+//! ```
 
 use std::io;
 

@@ -2,6 +2,27 @@
 //! [`app`]) served by axum, actix-web and warp through the toolkit's adapters, each with
 //! its framework's usual compression and CORS middleware.
 //!
+//! # Example
+//!
+//! In-process, as the tests run it: a free port, a publish, a graceful stop.
+//!
+//! ```
+//! use sse_examples::{Config, Framework};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let config = Config::default().with_framework(Framework::Axum);
+//! let running = sse_examples::serve(config, listener).await?;
+//! println!("open {}", running.url("/"));
+//!
+//! let id = running.app().hub().publish("news", sse_core::Event::data("hello")).unwrap();
+//! assert_eq!(running.app().hub().stats().last_id, Some(id));
+//! running.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Run it
 //!
 //! ```text

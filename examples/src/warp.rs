@@ -4,6 +4,19 @@
 //! warp's own compression filters would compress event streams too, so the filter is served
 //! as a tower service (`warp::service`) on hyper-util, under the same tower middleware as
 //! axum: `CorsLayer`, `CompressionLayer` and, inside it, `SseLayer`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use sse_examples::{App, Config};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> std::io::Result<()> {
+//! let app = App::new(Config::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! sse_examples::warp::serve(app, listener).await
+//! # }
+//! ```
 
 use std::io;
 use std::time::Duration;

@@ -413,6 +413,44 @@ async fn graceful_shutdown_ends_open_streams(fw: Framework) {
     );
 }
 
+async fn an_independent_client_reads_the_same_events(fw: Framework) {
+    let server = start(fw, Config::default()).await;
+    let addr = server.addr();
+    // LaunchDarkly's eventsource-client, written independently of this toolkit.
+    let progress = sse_testkit::independent_client_events(addr, "/progress", 11).await;
+    let types: Vec<&str> = progress
+        .iter()
+        .map(|(event, _, _)| event.as_str())
+        .collect();
+    assert_eq!(types[..10], ["progress"; 10]);
+    assert_eq!(types[10], "complete");
+
+    let reader = tokio::spawn(sse_testkit::independent_client_events(
+        addr,
+        "/events?topic=x",
+        2,
+    ));
+    wait_for_stats(addr, "the independent client subscribed", |s| {
+        s["subscribers"] == 1
+    })
+    .await;
+    let first = publish(
+        addr,
+        json!({"topic": "x", "event": "alert", "data": "a\nb"}),
+    )
+    .await;
+    let second = publish(addr, json!({"topic": "x", "data": [1, 2]})).await;
+    let events = reader.await.expect("reader");
+    assert_eq!(
+        events,
+        vec![
+            ("alert".to_owned(), "a\nb".to_owned(), Some(first)),
+            ("message".to_owned(), "[1,2]".to_owned(), Some(second)),
+        ]
+    );
+    server.shutdown().await.unwrap();
+}
+
 macro_rules! contract_tests {
     ($($case:ident),* $(,)?) => {
         mod axum {
@@ -458,11 +496,12 @@ contract_tests!(
     max_connections_answers_503_with_retry_after,
     disconnect_all_cuts_open_streams_only,
     graceful_shutdown_ends_open_streams,
+    an_independent_client_reads_the_same_events,
 );
 
 /// The real binary: serves, streams, and exits 0 on SIGTERM with a stream open.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_binary_serves_and_exits_zero_on_sigterm() {
+async fn demo_binary_serves_and_exits_zero_on_sigterm_or_sigint() {
     for framework in Framework::ALL {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -498,9 +537,15 @@ async fn demo_binary_serves_and_exits_zero_on_sigterm() {
             "{framework}"
         );
 
+        // SIGTERM, as service managers send; SIGINT (Ctrl-C) for actix.
+        let signal = if framework == Framework::Actix {
+            "-INT"
+        } else {
+            "-TERM"
+        };
         let pid = child.id().expect("pid").to_string();
         let kill = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .expect("run kill");
         assert!(kill.success());
