@@ -1,0 +1,35 @@
+//! A subscription served as a response body: through `SseStream`, the events a woken
+//! subscriber drained are written as one chunk, and the body is what axum accepts.
+#![cfg(feature = "hub")]
+
+use futures_util::{FutureExt, StreamExt};
+use sse_core::hub::{Hub, HubConfig};
+use sse_core::{Event, SseStream};
+
+#[tokio::test]
+async fn pending_events_are_written_as_one_chunk() {
+    let hub = Hub::new(HubConfig::new());
+    let mut body = Box::pin(SseStream::new(hub.subscribe(["a"], None)));
+    assert!(body.next().now_or_never().is_none());
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            hub.publish("a", Event::data(&i.to_string()))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let chunk = body.next().await.unwrap().unwrap();
+    let expected: String = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("id: {id}\ndata: {i}\n\n"))
+        .collect();
+    assert_eq!(chunk, expected.as_bytes());
+}
+
+#[test]
+fn a_subscription_body_is_an_axum_body() {
+    let hub = Hub::new(HubConfig::new());
+    let body = axum::body::Body::from_stream(SseStream::new(hub.subscribe_all(None)));
+    drop(body);
+}
