@@ -19,7 +19,8 @@ use super::id::EventId;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HubStats {
-    /// Subscriptions alive now (not yet ended or dropped).
+    /// Subscriptions alive now. One ended as slow or by shutdown counts until its
+    /// connection next polls it (and sees the end) or drops it.
     pub active_subscribers: usize,
     /// Events appended to the ring since the hub started.
     pub published: u64,
