@@ -82,7 +82,6 @@ fn axum(id: &str, name: Option<&str>, data: &str) -> usize {
 }
 
 fn actix_web_lab(id: &str, name: Option<&str>, data: &str) -> usize {
-    use actix_web::body::MessageBody;
     use actix_web_lab::sse::{Data, Event, Sse};
     let data = data.to_owned();
     let id = id.to_owned();
