@@ -458,8 +458,18 @@ impl fmt::Display for BodyError {
     }
 }
 
-/// Reads a body of at most `limit` bytes: `413` beyond it (by `Content-Length` before
-/// reading anything, or while reading), `400` if the body fails.
+/// How much of an oversized body is read and thrown away before the `413` goes out.
+///
+/// A client that writes its whole body before reading the answer (most simple HTTP
+/// clients) would otherwise hit a closed socket (`EPIPE`, or a reset that loses the
+/// answer) when the server answers early and closes with unread bytes in its buffer.
+const DRAIN_LIMIT: usize = 8 << 20;
+
+/// Reads a body of at most `limit` bytes: `413` beyond it, `400` if the body fails.
+///
+/// A `Content-Length` over the limit is refused before reading anything when the client
+/// waits for `100 Continue` (it then never sends the body); otherwise an oversized body is
+/// drained up to [`DRAIN_LIMIT`] before the `413`, so the client reads the answer.
 async fn read_limited<B, E>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, Reply>
 where
     B: Stream<Item = Result<E, BodyError>>,
@@ -475,16 +485,23 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut body = std::pin::pin!(body);
     if declared.is_some_and(|len| len > limit as u64) {
+        if !expects_continue && declared.is_some_and(|len| len <= DRAIN_LIMIT as u64) {
+            drain(body.as_mut(), DRAIN_LIMIT).await;
+        }
         return Err(too_large());
     }
-    let mut body = std::pin::pin!(body);
     let mut buf = BytesMut::new();
     while let Some(chunk) = body.next().await {
         let mut chunk = chunk.map_err(|err| {
             Reply::error(StatusCode::BAD_REQUEST, &format!("reading the body: {err}"))
         })?;
         if buf.len() + chunk.remaining() > limit {
+            drain(body.as_mut(), DRAIN_LIMIT.saturating_sub(buf.len())).await;
             return Err(too_large());
         }
         while chunk.has_remaining() {
@@ -495,6 +512,20 @@ where
         }
     }
     Ok(buf.freeze())
+}
+
+/// Reads and discards the rest of `body`, at most `budget` bytes.
+async fn drain<B, E>(mut body: Pin<&mut B>, mut budget: usize)
+where
+    B: Stream<Item = Result<E, BodyError>>,
+    E: Buf,
+{
+    while let Some(Ok(chunk)) = body.next().await {
+        match budget.checked_sub(chunk.remaining()) {
+            Some(left) => budget = left,
+            None => return,
+        }
+    }
 }
 
 /// The percent-decoded values of query parameter `name`.

@@ -143,6 +143,8 @@ async fn rejected_publishes_get_4xx_and_reach_no_subscriber(fw: Framework) {
     let big = json!({"data": "x".repeat(MAX_PUBLISH_BODY)}).to_string();
     let too_large = publish_with(addr, &[], &big).await;
     assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Without a Content-Length (chunked), written whole before the answer is read.
+    assert_eq!(chunked_publish(addr, big.as_bytes()).await, 413);
 
     for method in [Method::GET, Method::PUT, Method::DELETE] {
         let wrong = request(addr, method.clone(), "/publish", &[], r#"{"data":"x"}"#).await;
@@ -156,6 +158,34 @@ async fn rejected_publishes_get_4xx_and_reach_no_subscriber(fw: Framework) {
         message("ok", "the only one", &id)
     );
     server.shutdown().await.unwrap();
+}
+
+/// `POST /publish` with a chunked body over raw TCP, written whole before reading the
+/// answer (as simple clients do); returns the status code.
+async fn chunked_publish(addr: std::net::SocketAddr, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut request = format!(
+            "POST /publish HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes();
+        for chunk in body.chunks(8192) {
+            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            request.extend_from_slice(chunk);
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"0\r\n\r\n");
+        tcp.write_all(&request).await.unwrap();
+        let mut response = Vec::new();
+        tcp.read_to_end(&mut response).await.unwrap();
+        let head = String::from_utf8_lossy(&response[..response.len().min(12)]).into_owned();
+        head[9..12].parse().unwrap()
+    };
+    tokio::time::timeout(DEADLINE, exchange)
+        .await
+        .expect("an answer")
 }
 
 async fn token_guards_events_and_publish(fw: Framework) {
