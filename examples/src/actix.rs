@@ -62,13 +62,14 @@ pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Resul
         }
         actix_web::App::new()
             .app_data(state.clone())
-            .route("/", web::get().to(index))
-            .route("/events", web::get().to(events))
-            .route("/publish", web::route().to(publish))
-            .route("/progress", web::get().to(progress))
-            .route("/clock", web::get().to(clock))
-            .route("/stats", web::get().to(stats_route))
-            .route("/health", web::get().to(health))
+            // Resources, not `App::route`: a wrong method then gets 405, not 404.
+            .service(web::resource("/").get(index))
+            .service(web::resource("/events").get(events))
+            .service(web::resource("/publish").route(web::route().to(publish)))
+            .service(web::resource("/progress").get(progress))
+            .service(web::resource("/clock").get(clock))
+            .service(web::resource("/stats").get(stats_route))
+            .service(web::resource("/health").get(health))
             // The middleware registered last runs first: CORS, then Compress, then SSE.
             .wrap(sse)
             .wrap(Compress::default())

@@ -322,6 +322,12 @@ async fn health_is_ok_and_cors_is_on(fw: Framework) {
     .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(reply.json()["status"], "ok");
+    let wrong_method = request(server.addr(), Method::POST, "/health", &[], "").await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    let wrong_method = request(server.addr(), Method::POST, "/events", &[], "").await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get(server.addr(), "/nope").await.status, StatusCode::NOT_FOUND);
 
     let preflight = request(
         server.addr(),
