@@ -327,7 +327,10 @@ async fn health_is_ok_and_cors_is_on(fw: Framework) {
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     let wrong_method = request(server.addr(), Method::POST, "/events", &[], "").await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(get(server.addr(), "/nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(server.addr(), "/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let preflight = request(
         server.addr(),
