@@ -38,13 +38,18 @@
 //! | `tokio` | yes | [`SseStream`]'s keep-alive timer and shutdown, the `tokio_util` codec for [`parse::Decoder`] |
 //! | `json` | no | `EventBuilder::json_data` (serde_json) |
 //! | `hub` | no | the broadcast hub: topics, bounded replay, slow-client handling |
+//! | `tracing` | no | debug logs of the middleware's stream counters ([`stats`]) |
 //! | `full` | no | all of the above |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod boundary;
 mod error;
 pub mod event;
+pub mod heartbeat;
 pub mod last_event_id;
+pub mod middleware;
 pub mod parse;
+pub mod stats;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod stream;
@@ -61,3 +66,21 @@ pub use stream::{KeepAlive, SseStream, TryEvent};
 
 /// The media type of an event stream, `text/event-stream`.
 pub const CONTENT_TYPE: &str = "text/event-stream";
+
+/// The headers of every SSE response, as `(name, value)` pairs: `Content-Type:
+/// text/event-stream`, `Cache-Control: no-cache` and `X-Accel-Buffering: no` (which tells
+/// nginx not to buffer). The adapters' responders send exactly these.
+///
+/// ```
+/// let (name, value) = sse_core::RESPONSE_HEADERS[0];
+/// assert_eq!((name, value), ("content-type", sse_core::CONTENT_TYPE));
+/// ```
+pub const RESPONSE_HEADERS: [(&str, &str); 3] = [
+    ("content-type", CONTENT_TYPE),
+    ("cache-control", "no-cache"),
+    (X_ACCEL_BUFFERING, "no"),
+];
+
+/// The name of the `X-Accel-Buffering` header, whose value `no` tells nginx not to buffer
+/// the response.
+pub const X_ACCEL_BUFFERING: &str = "x-accel-buffering";

@@ -16,11 +16,13 @@ use actix_web::{
 use bytes::Bytes;
 use pin_project_lite::pin_project;
 
-use super::{
-    stats::{CloseReason, StreamGuard},
-    transform::Inner,
-    HeartbeatBody, OverLimit,
+use sse_core::{
+    heartbeat::HeartbeatTimer,
+    middleware::{self, SseConfig},
+    stats::StreamGuard,
 };
+
+use super::{HeartbeatBody, OverLimit};
 
 pin_project! {
     /// Response body of [`SseService`](super::SseService) (the left side of its
@@ -98,39 +100,29 @@ where
             KindProj::Passthrough { body } => body.poll_next(cx),
             KindProj::Sse { body, guard } => {
                 let polled = body.poll_next(cx);
-                match &polled {
-                    Poll::Ready(None) => guard.set_reason(CloseReason::Ended),
-                    Poll::Ready(Some(Err(_))) => guard.set_reason(CloseReason::Error),
-                    _ => {}
-                }
+                guard.observe(&polled);
                 polled
             }
         }
     }
 }
 
-/// Whether one media type (`text/event-stream`, maybe with parameters) is an event stream.
-pub(crate) fn is_event_stream_media_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case(sse_core::CONTENT_TYPE)
-}
-
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(is_event_stream_media_type)
+        .is_some_and(middleware::is_event_stream)
 }
 
 /// Turns the inner service's response into ours.
 pub(crate) fn respond<B>(
-    config: &Inner,
+    config: &SseConfig,
     res: ServiceResponse<B>,
 ) -> ServiceResponse<EitherBody<ResponseBody<B>>> {
     if res.status() != StatusCode::OK || !is_event_stream(res.headers()) {
         return res.map_body(|_, body| EitherBody::left(ResponseBody::passthrough(body)));
     }
-    let Some(guard) = config.stats.try_open(config.max_streams) else {
+    let Some(guard) = config.open_stream() else {
         // Over the limit: the handler's stream is dropped here, unpolled.
         let (req, res) = res.into_parts();
         drop(res);
@@ -138,20 +130,18 @@ pub(crate) fn respond<B>(
     };
     res.map_body(|head, body| {
         let headers = head.headers_mut();
-        set_sse_headers(headers, config.identity_encoding);
-        let compressed = headers
-            .get(header::CONTENT_ENCODING)
-            .is_some_and(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"));
-        let heartbeat = if compressed {
+        set_sse_headers(headers, config.get_identity_encoding());
+        let content_encoding = headers.get(header::CONTENT_ENCODING);
+        let compressed = middleware::is_compressed(content_encoding.map(HeaderValue::as_bytes));
+        if compressed {
             tracing::warn!(
-                content_encoding = ?headers.get(header::CONTENT_ENCODING),
+                ?content_encoding,
                 "SSE response is already compressed; no heartbeats. Register Compress after SseMiddleware"
             );
-            None
-        } else {
-            config.heartbeat
-        };
-        let body = HeartbeatBody::with_parts(body, heartbeat, config.heartbeat_comment.clone());
+        }
+        let heartbeat = config.get_heartbeat().filter(|_| !compressed);
+        let timer = HeartbeatTimer::new(heartbeat, config.get_heartbeat_comment().clone());
+        let body = HeartbeatBody::with_timer(body, timer);
         EitherBody::left(ResponseBody::sse(body, guard))
     })
 }
@@ -162,11 +152,11 @@ fn set_sse_headers(headers: &mut HeaderMap, identity_encoding: bool) {
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(
             header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache, no-transform"),
+            HeaderValue::from_static(middleware::CACHE_CONTROL),
         );
     }
     headers.insert(
-        header::HeaderName::from_static("x-accel-buffering"),
+        header::HeaderName::from_static(sse_core::X_ACCEL_BUFFERING),
         HeaderValue::from_static("no"),
     );
     headers.remove(header::CONTENT_LENGTH);
@@ -179,43 +169,23 @@ fn set_sse_headers(headers: &mut HeaderMap, identity_encoding: bool) {
 }
 
 /// The answer beyond the stream limit.
-fn over_limit(config: &Inner) -> HttpResponse<BoxBody> {
-    match config.over_limit {
-        OverLimit::ServiceUnavailable => {
-            let delay = config.retry_after;
-            let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            HttpResponse::ServiceUnavailable()
-                .insert_header((header::RETRY_AFTER, secs))
-                .finish()
-        }
-        OverLimit::RetryLater => {
-            let base = u64::try_from(config.retry_after.as_millis()).unwrap_or(u64::MAX / 2);
-            let retry = base + fastrand::u64(0..=base / 2);
-            let mut res = HttpResponse::Ok()
-                .content_type(sse_core::CONTENT_TYPE)
-                .body(format!("retry: {retry}\n\n"));
-            set_sse_headers(res.headers_mut(), config.identity_encoding);
-            res
-        }
+fn over_limit(config: &SseConfig) -> HttpResponse<BoxBody> {
+    if config.get_over_limit() == OverLimit::RetryLater {
+        let mut res = HttpResponse::Ok()
+            .content_type(sse_core::CONTENT_TYPE)
+            .body(config.retry_later_body());
+        set_sse_headers(res.headers_mut(), config.get_identity_encoding());
+        return res;
     }
+    // `OverLimit::ServiceUnavailable`, the default.
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, config.retry_after_secs()))
+        .finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_stream_media_types() {
-        assert!(is_event_stream_media_type("text/event-stream"));
-        assert!(is_event_stream_media_type(
-            "Text/Event-Stream; charset=utf-8"
-        ));
-        assert!(is_event_stream_media_type(
-            " text/event-stream ;charset=UTF-8"
-        ));
-        assert!(!is_event_stream_media_type("text/event-streams"));
-        assert!(!is_event_stream_media_type("application/json"));
-    }
 
     #[test]
     fn sse_headers_keep_a_handlers_cache_control_and_encoding() {

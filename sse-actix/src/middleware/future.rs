@@ -13,7 +13,9 @@ use actix_web::{
 };
 use pin_project_lite::pin_project;
 
-use super::{body::respond, transform::Inner, ResponseBody};
+use sse_core::middleware::SseConfig;
+
+use super::{body::respond, ResponseBody};
 
 pin_project! {
     /// Response future of [`SseService`](super::SseService): the inner service's response,
@@ -21,13 +23,13 @@ pin_project! {
     pub struct ResponseFuture<F, B> {
         #[pin]
         fut: F,
-        inner: Rc<Inner>,
+        inner: Rc<SseConfig>,
         _body: PhantomData<B>,
     }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn new(fut: F, inner: Rc<Inner>) -> Self {
+    pub(crate) fn new(fut: F, inner: Rc<SseConfig>) -> Self {
         Self {
             fut,
             inner,

@@ -121,14 +121,10 @@ mod body;
 mod future;
 mod heartbeat;
 mod service;
-mod stats;
 mod transform;
 
 pub use self::{
-    body::ResponseBody,
-    future::ResponseFuture,
-    heartbeat::HeartbeatBody,
-    service::SseService,
-    stats::SseStats,
-    transform::{OverLimit, SseMiddleware},
+    body::ResponseBody, future::ResponseFuture, heartbeat::HeartbeatBody, service::SseService,
+    transform::SseMiddleware,
 };
+pub use sse_core::{middleware::OverLimit, stats::SseStats};

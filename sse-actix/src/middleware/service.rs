@@ -3,21 +3,22 @@ use std::rc::Rc;
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{Service, ServiceRequest, ServiceResponse},
-    http::header::{self, HeaderMap},
+    http::header,
     Error,
 };
+use sse_core::middleware::SseConfig;
 
-use super::{body::is_event_stream_media_type, transform::Inner, ResponseBody, ResponseFuture};
+use super::{ResponseBody, ResponseFuture};
 
 /// The service [`SseMiddleware`](super::SseMiddleware) wraps around the app's services; see
 /// the [module docs](super).
 pub struct SseService<S> {
     service: S,
-    inner: Rc<Inner>,
+    inner: Rc<SseConfig>,
 }
 
 impl<S> SseService<S> {
-    pub(crate) fn new(service: S, inner: Rc<Inner>) -> Self {
+    pub(crate) fn new(service: S, inner: Rc<SseConfig>) -> Self {
         Self { service, inner }
     }
 }
@@ -43,38 +44,10 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        if self.inner.strip_accept_encoding && accepts_event_stream(req.headers()) {
+        let accept = req.headers().get_all(header::ACCEPT);
+        if (self.inner).strips_accept_encoding(accept.filter_map(|v| v.to_str().ok())) {
             req.headers_mut().remove(header::ACCEPT_ENCODING);
         }
         ResponseFuture::new(self.service.call(req), Rc::clone(&self.inner))
-    }
-}
-
-/// Whether any `Accept` header lists `text/event-stream` (case-insensitive, parameters
-/// allowed).
-fn accepts_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(is_event_stream_media_type)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::http::header::HeaderValue;
-
-    #[test]
-    fn accept_lists_are_searched() {
-        let mut headers = HeaderMap::new();
-        assert!(!accepts_event_stream(&headers));
-        headers.append(header::ACCEPT, HeaderValue::from_static("application/json"));
-        assert!(!accepts_event_stream(&headers));
-        headers.append(
-            header::ACCEPT,
-            HeaderValue::from_static("text/html, Text/Event-Stream;q=0.9"),
-        );
-        assert!(accepts_event_stream(&headers));
     }
 }

@@ -5,55 +5,9 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
     Error,
 };
-use bytes::Bytes;
+use sse_core::middleware::SseConfig;
 
-use super::{
-    heartbeat::{comment_bytes, DEFAULT_COMMENT},
-    ResponseBody, SseService, SseStats,
-};
-
-/// The default idle time before a heartbeat: 15 seconds.
-const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
-/// The default retry delay offered to clients turned away by the stream limit.
-const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
-
-/// What to answer when the stream limit is reached.
-///
-/// See [the module docs](super#stream-limit) for when to pick which.
-///
-/// ```
-/// use sse_actix::middleware::{OverLimit, SseMiddleware};
-///
-/// let for_browsers = SseMiddleware::new().max_streams(5_000).over_limit(OverLimit::RetryLater);
-/// # drop(for_browsers);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OverLimit {
-    /// `503 Service Unavailable` with `Retry-After`. Right for API clients, load balancers
-    /// and proxies that honour it. A browser's `EventSource` treats it as final and does not
-    /// reconnect.
-    #[default]
-    ServiceUnavailable,
-    /// `200 OK`, `text/event-stream`, a body holding only a `retry:` field (the retry delay
-    /// plus up to 50 % random jitter, in milliseconds), then the end of the stream. A
-    /// browser's `EventSource` takes the stream as ended normally and reconnects after that
-    /// delay, so the load spreads out instead of every client giving up.
-    RetryLater,
-}
-
-/// The middleware's configuration, shared by the services of one worker.
-#[derive(Clone, Debug)]
-pub(crate) struct Inner {
-    pub(crate) heartbeat: Option<Duration>,
-    pub(crate) heartbeat_comment: Bytes,
-    pub(crate) max_streams: Option<usize>,
-    pub(crate) over_limit: OverLimit,
-    pub(crate) retry_after: Duration,
-    pub(crate) identity_encoding: bool,
-    pub(crate) strip_accept_encoding: bool,
-    pub(crate) stats: SseStats,
-}
+use super::{OverLimit, ResponseBody, SseService, SseStats};
 
 /// Middleware for Server-Sent Events responses, the actix-web twin of sse-tower's
 /// `SseLayer`: SSE headers, no compression, heartbeats at event boundaries, a stream limit
@@ -74,27 +28,10 @@ pub(crate) struct Inner {
 ///     .wrap(Compress::default());
 /// # drop(app);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 #[must_use]
 pub struct SseMiddleware {
-    inner: Rc<Inner>,
-}
-
-impl Default for SseMiddleware {
-    fn default() -> Self {
-        Self {
-            inner: Rc::new(Inner {
-                heartbeat: Some(DEFAULT_HEARTBEAT),
-                heartbeat_comment: Bytes::from_static(DEFAULT_COMMENT),
-                max_streams: None,
-                over_limit: OverLimit::ServiceUnavailable,
-                retry_after: DEFAULT_RETRY_AFTER,
-                identity_encoding: true,
-                strip_accept_encoding: true,
-                stats: SseStats::default(),
-            }),
-        }
-    }
+    inner: Rc<SseConfig>,
 }
 
 impl SseMiddleware {
@@ -105,8 +42,9 @@ impl SseMiddleware {
         Self::default()
     }
 
-    fn set(mut self, f: impl FnOnce(&mut Inner)) -> Self {
-        f(Rc::make_mut(&mut self.inner));
+    fn set(mut self, f: impl FnOnce(SseConfig) -> SseConfig) -> Self {
+        let config = Rc::make_mut(&mut self.inner);
+        *config = f(std::mem::take(config));
         self
     }
 
@@ -116,20 +54,18 @@ impl SseMiddleware {
     ///
     /// If `interval` is zero.
     pub fn heartbeat_interval(self, interval: Duration) -> Self {
-        assert!(!interval.is_zero(), "heartbeat interval must not be zero");
-        self.set(|inner| inner.heartbeat = Some(interval))
+        self.set(|config| config.heartbeat_interval(interval))
     }
 
     /// Sends no heartbeats.
     pub fn no_heartbeat(self) -> Self {
-        self.set(|inner| inner.heartbeat = None)
+        self.set(SseConfig::no_heartbeat)
     }
 
     /// The heartbeat's text, sent as `: text` (one comment line per line of `text`). The
     /// default, and an empty text, send `:\n`.
     pub fn heartbeat_text(self, text: &str) -> Self {
-        let comment = comment_bytes(text);
-        self.set(|inner| inner.heartbeat_comment = comment)
+        self.set(|config| config.heartbeat_text(text))
     }
 
     /// Allows at most `max` SSE streams at once (default: no limit). A stream counts while
@@ -137,36 +73,36 @@ impl SseMiddleware {
     /// count is the [`SseStats`] handle's, so share one handle across workers
     /// ([`stats_handle`](Self::stats_handle)) for a server-wide limit.
     pub fn max_streams(self, max: usize) -> Self {
-        self.set(|inner| inner.max_streams = Some(max))
+        self.set(|config| config.max_streams(max))
     }
 
     /// Removes the stream limit.
     pub fn no_max_streams(self) -> Self {
-        self.set(|inner| inner.max_streams = None)
+        self.set(SseConfig::no_max_streams)
     }
 
     /// How to answer beyond the stream limit (default [`OverLimit::ServiceUnavailable`]).
     pub fn over_limit(self, policy: OverLimit) -> Self {
-        self.set(|inner| inner.over_limit = policy)
+        self.set(|config| config.over_limit(policy))
     }
 
     /// The delay offered to clients turned away by the stream limit (default 5 s): in
     /// `Retry-After` (whole seconds, rounded up) or as the base of the `retry:` field.
     pub fn retry_after(self, delay: Duration) -> Self {
-        self.set(|inner| inner.retry_after = delay)
+        self.set(|config| config.retry_after(delay))
     }
 
     /// Whether to mark SSE responses `Content-Encoding: identity` when they carry no
     /// `Content-Encoding` (default `true`), so that an outer `Compress` leaves them alone.
     pub fn identity_encoding(self, enabled: bool) -> Self {
-        self.set(|inner| inner.identity_encoding = enabled)
+        self.set(|config| config.identity_encoding(enabled))
     }
 
     /// Whether to remove `Accept-Encoding` from requests that accept `text/event-stream`
     /// (default `true`), so that a `Compress` registered before this middleware (inside it)
     /// chooses no encoding for them.
     pub fn strip_accept_encoding(self, enabled: bool) -> Self {
-        self.set(|inner| inner.strip_accept_encoding = enabled)
+        self.set(|config| config.strip_accept_encoding(enabled))
     }
 
     /// Counts into `stats` instead of this middleware's own counters: give every worker's
@@ -174,13 +110,13 @@ impl SseMiddleware {
     /// counts of the whole server and to make [`max_streams`](Self::max_streams) a
     /// server-wide limit.
     pub fn stats_handle(self, stats: SseStats) -> Self {
-        self.set(|inner| inner.stats = stats)
+        self.set(|config| config.stats_handle(stats))
     }
 
     /// A handle on the stream counters this middleware counts into.
     #[must_use]
     pub fn stats(&self) -> SseStats {
-        self.inner.stats.clone()
+        self.inner.stats()
     }
 }
 

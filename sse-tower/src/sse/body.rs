@@ -9,10 +9,13 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::{
-    stats::{CloseReason, StreamGuard},
-    HeartbeatBody, OverLimit, SseLayer,
+use sse_core::{
+    heartbeat::HeartbeatTimer,
+    middleware::{self, SseConfig},
+    stats::StreamGuard,
 };
+
+use super::{HeartbeatBody, OverLimit};
 
 pin_project! {
     /// Response body of [`SseService`](super::SseService).
@@ -93,11 +96,7 @@ where
             KindProj::Passthrough { body } => body.poll_frame(cx),
             KindProj::Sse { body, guard } => {
                 let polled = body.poll_frame(cx);
-                match &polled {
-                    Poll::Ready(None) => guard.set_reason(CloseReason::Ended),
-                    Poll::Ready(Some(Err(_))) => guard.set_reason(CloseReason::Error),
-                    _ => {}
-                }
+                guard.observe(&polled);
                 polled
             }
             KindProj::Full { data } => Poll::Ready(data.take().map(|data| Ok(Frame::data(data)))),
@@ -123,49 +122,40 @@ where
     }
 }
 
-/// Whether one media type (`text/event-stream`, maybe with parameters) is an event stream.
-pub(crate) fn is_event_stream_media_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case(sse_core::CONTENT_TYPE)
-}
-
 fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(is_event_stream_media_type)
+        .is_some_and(middleware::is_event_stream)
 }
 
 /// Turns the handler's response into ours.
 pub(crate) fn respond<B>(
-    config: &SseLayer,
+    config: &SseConfig,
     version: Version,
     res: Response<B>,
 ) -> Response<ResponseBody<B>> {
     if res.status() != StatusCode::OK || !is_event_stream(res.headers()) {
         return res.map(ResponseBody::passthrough);
     }
-    let Some(guard) = config.stats.try_open(config.max_streams) else {
+    let Some(guard) = config.open_stream() else {
         // Over the limit: the handler's stream is dropped here, unpolled.
         drop(res);
         return over_limit(config, version);
     };
     let (mut parts, body) = res.into_parts();
-    set_sse_headers(&mut parts.headers, version, config.identity_encoding);
-    let compressed = parts
-        .headers
-        .get(header::CONTENT_ENCODING)
-        .is_some_and(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"));
-    let heartbeat = if compressed {
+    set_sse_headers(&mut parts.headers, version, config.get_identity_encoding());
+    let content_encoding = parts.headers.get(header::CONTENT_ENCODING);
+    let compressed = middleware::is_compressed(content_encoding.map(HeaderValue::as_bytes));
+    if compressed {
         tracing::warn!(
-            content_encoding = ?parts.headers.get(header::CONTENT_ENCODING),
+            ?content_encoding,
             "SSE response is already compressed; no heartbeats. Place the compression layer outside SseLayer"
         );
-        None
-    } else {
-        config.heartbeat
-    };
-    let body = HeartbeatBody::with_parts(body, heartbeat, config.heartbeat_comment.clone());
+    }
+    let heartbeat = config.get_heartbeat().filter(|_| !compressed);
+    let timer = HeartbeatTimer::new(heartbeat, config.get_heartbeat_comment().clone());
+    let body = HeartbeatBody::with_timer(body, timer);
     Response::from_parts(parts, ResponseBody::sse(body, guard))
 }
 
@@ -173,8 +163,8 @@ pub(crate) fn respond<B>(
 fn set_sse_headers(headers: &mut HeaderMap, version: Version, identity_encoding: bool) {
     headers
         .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-cache, no-transform"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        .or_insert(HeaderValue::from_static(middleware::CACHE_CONTROL));
+    headers.insert(sse_core::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     headers.remove(header::CONTENT_LENGTH);
     if identity_encoding && !headers.contains_key(header::CONTENT_ENCODING) {
         headers.insert(
@@ -199,50 +189,31 @@ fn set_sse_headers(headers: &mut HeaderMap, version: Version, identity_encoding:
 }
 
 /// The answer beyond the stream limit.
-fn over_limit<B>(config: &SseLayer, version: Version) -> Response<ResponseBody<B>> {
-    match config.over_limit {
-        OverLimit::ServiceUnavailable => {
-            let delay = config.retry_after;
-            let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-            let mut res = Response::new(ResponseBody::full(None));
-            *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            res
-        }
-        OverLimit::RetryLater => {
-            let base = u64::try_from(config.retry_after.as_millis()).unwrap_or(u64::MAX / 2);
-            let retry = base + fastrand::u64(0..=base / 2);
-            let mut res = Response::new(ResponseBody::full(Some(Bytes::from(format!(
-                "retry: {retry}\n\n"
-            )))));
-            let headers = res.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(sse_core::CONTENT_TYPE),
-            );
-            set_sse_headers(headers, version, config.identity_encoding);
-            res
-        }
+fn over_limit<B>(config: &SseConfig, version: Version) -> Response<ResponseBody<B>> {
+    if config.get_over_limit() == OverLimit::RetryLater {
+        let body = ResponseBody::full(Some(config.retry_later_body()));
+        let mut res = Response::new(body);
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(sse_core::CONTENT_TYPE),
+        );
+        set_sse_headers(headers, version, config.get_identity_encoding());
+        return res;
     }
+    // `OverLimit::ServiceUnavailable`, the default.
+    let mut res = Response::new(ResponseBody::full(None));
+    *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(config.retry_after_secs()),
+    );
+    res
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_stream_media_types() {
-        assert!(is_event_stream_media_type("text/event-stream"));
-        assert!(is_event_stream_media_type(
-            "Text/Event-Stream; charset=utf-8"
-        ));
-        assert!(is_event_stream_media_type(
-            " text/event-stream ;charset=UTF-8"
-        ));
-        assert!(!is_event_stream_media_type("text/event-streams"));
-        assert!(!is_event_stream_media_type("application/json"));
-    }
 
     #[test]
     fn headers_follow_the_http_version() {

@@ -51,6 +51,6 @@ where
             .config
             .take()
             .expect("ResponseFuture polled after completion");
-        Poll::Ready(Ok(respond(&config, *this.version, res)))
+        Poll::Ready(Ok(respond(&config.config, *this.version, res)))
     }
 }

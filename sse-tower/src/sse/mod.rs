@@ -123,18 +123,12 @@ mod future;
 mod heartbeat;
 mod layer;
 mod service;
-mod stats;
 
 pub use self::{
-    body::ResponseBody,
-    future::ResponseFuture,
-    heartbeat::HeartbeatBody,
-    layer::{OverLimit, SseLayer},
+    body::ResponseBody, future::ResponseFuture, heartbeat::HeartbeatBody, layer::SseLayer,
     service::SseService,
-    stats::SseStats,
 };
-
-pub(crate) use self::body::is_event_stream_media_type;
+pub use sse_core::{middleware::OverLimit, stats::SseStats};
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@ use std::{
     time::Duration,
 };
 
-use http::{header, HeaderMap, Request, Response};
+use http::{header, Request, Response};
 use sse_core::LastEventId;
 use tower_service::Service;
 
@@ -107,7 +107,8 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        if self.config.strip_accept_encoding && accepts_event_stream(req.headers()) {
+        let accept = req.headers().get_all(header::ACCEPT).iter();
+        if (self.config.config).strips_accept_encoding(accept.filter_map(|v| v.to_str().ok())) {
             req.headers_mut().remove(header::ACCEPT_ENCODING);
         }
         match LastEventId::from_request(req.headers(), req.uri().query()) {
@@ -122,34 +123,5 @@ where
         }
         let version = req.version();
         ResponseFuture::new(self.inner.call(req), version, self.config.clone())
-    }
-}
-
-/// Whether any `Accept` header lists `text/event-stream` (case-insensitive, parameters
-/// allowed).
-fn accepts_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(super::is_event_stream_media_type)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_lists_are_searched() {
-        let mut headers = HeaderMap::new();
-        assert!(!accepts_event_stream(&headers));
-        headers.append(header::ACCEPT, "application/json".parse().unwrap());
-        assert!(!accepts_event_stream(&headers));
-        headers.append(
-            header::ACCEPT,
-            "text/html, Text/Event-Stream;q=0.9".parse().unwrap(),
-        );
-        assert!(accepts_event_stream(&headers));
     }
 }

@@ -1,4 +1,20 @@
-//! [`SseStats`]: live and total SSE stream counts, and the guard each stream holds.
+//! [`SseStats`]: live and total SSE stream counts, and the [`StreamGuard`] each stream holds.
+//!
+//! The SSE middleware of every adapter (sse-tower's `SseLayer`, sse-actix's
+//! `SseMiddleware`) counts into this handle; they re-export it.
+//!
+//! # Example
+//!
+//! ```
+//! use sse_core::stats::{CloseReason, SseStats};
+//!
+//! let stats = SseStats::new();
+//! let mut guard = stats.try_open(Some(1)).expect("under the limit");
+//! assert!(stats.try_open(Some(1)).is_none());
+//! guard.set_reason(CloseReason::Ended);
+//! drop(guard);
+//! assert_eq!((stats.live(), stats.opened(), stats.closed(), stats.rejected()), (0, 1, 1, 1));
+//! ```
 
 use std::{
     fmt,
@@ -8,27 +24,14 @@ use std::{
     },
 };
 
-/// A cloneable handle on the counters of an [`SseMiddleware`](super::SseMiddleware).
+/// A cloneable handle on the stream counters of an SSE middleware.
 ///
-/// actix-web builds the app, and with it the middleware, once per worker thread. The
-/// counters are therefore atomics behind an `Arc` (the one thing in this middleware that is
-/// shared across threads): create one handle outside `HttpServer::new`, hand a clone to
-/// every worker's middleware with [`SseMiddleware::stats_handle`](super::SseMiddleware::stats_handle),
-/// and the stream limit holds for the whole server, not per worker.
+/// The counters are atomics behind an `Arc`: every clone counts into the same handle, from
+/// any thread. A stream is counted from the moment its response leaves the middleware until
+/// its body is dropped (the client is gone or the response was written out), so
+/// [`live`](Self::live) is also the number of stream-limit permits in use.
 ///
-/// A stream is counted from the moment its response leaves the middleware until its body is
-/// dropped (the client is gone or the response was written out), so [`live`](Self::live) is
-/// also the number of stream-limit permits in use.
-///
-/// ```
-/// use sse_actix::middleware::{SseMiddleware, SseStats};
-///
-/// let stats = SseStats::new();
-/// // In `HttpServer::new(move || App::new().wrap(..))`, once per worker:
-/// let middleware = SseMiddleware::new().max_streams(10_000).stats_handle(stats.clone());
-/// assert_eq!(stats.live(), 0);
-/// assert_eq!(middleware.stats().opened(), 0);
-/// ```
+/// See the [module docs](crate::stats).
 #[derive(Clone, Default)]
 pub struct SseStats {
     shared: Arc<Counters>,
@@ -73,8 +76,10 @@ impl SseStats {
         self.shared.rejected.load(Ordering::Relaxed)
     }
 
-    /// Takes a stream permit, unless `max` streams are already live.
-    pub(crate) fn try_open(&self, max: Option<usize>) -> Option<StreamGuard> {
+    /// Takes a stream permit, unless `max` streams are already live (then it counts a
+    /// rejection and returns `None`). The permit is given back when the guard is dropped.
+    #[must_use]
+    pub fn try_open(&self, max: Option<usize>) -> Option<StreamGuard> {
         let counters = &self.shared;
         let acquired = counters
             .live
@@ -83,18 +88,20 @@ impl SseStats {
                 _ => Some(live + 1),
             });
         match acquired {
-            Ok(before) => {
+            Ok(_before) => {
                 counters.opened.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(live = before + 1, "SSE stream opened");
+                #[cfg(feature = "tracing")]
+                tracing::debug!(live = _before + 1, "SSE stream opened");
                 Some(StreamGuard {
                     stats: self.clone(),
                     reason: CloseReason::ClientGone,
                 })
             }
-            Err(live) => {
+            Err(_live) => {
                 counters.rejected.fetch_add(1, Ordering::Relaxed);
+                #[cfg(feature = "tracing")]
                 tracing::debug!(
-                    live,
+                    live = _live,
                     limit = max,
                     "SSE stream rejected: stream limit reached"
                 );
@@ -115,9 +122,10 @@ impl fmt::Debug for SseStats {
     }
 }
 
-/// Why a stream ended, for the close event.
+/// Why a stream ended, logged when its [`StreamGuard`] is dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CloseReason {
+#[non_exhaustive]
+pub enum CloseReason {
     /// The body was dropped before its end: the client went away (or the server shut down).
     ClientGone,
     /// The handler's body ended.
@@ -127,7 +135,9 @@ pub(crate) enum CloseReason {
 }
 
 impl CloseReason {
-    fn as_str(self) -> &'static str {
+    /// The reason in words, as logged.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientGone => "client gone",
             Self::Ended => "handler ended",
@@ -136,15 +146,28 @@ impl CloseReason {
     }
 }
 
-/// One live stream: a permit of the stream limit, held by the response body.
-pub(crate) struct StreamGuard {
+/// One live stream: a permit of the stream limit, held by the response body and given back
+/// when it is dropped. Get one from [`SseStats::try_open`].
+pub struct StreamGuard {
     stats: SseStats,
     reason: CloseReason,
 }
 
 impl StreamGuard {
-    pub(crate) fn set_reason(&mut self, reason: CloseReason) {
+    /// Sets why the stream ends (by default [`CloseReason::ClientGone`]).
+    pub fn set_reason(&mut self, reason: CloseReason) {
         self.reason = reason;
+    }
+
+    /// Sets the reason from what a body poll returned: its end is
+    /// [`Ended`](CloseReason::Ended), an error [`Error`](CloseReason::Error); anything else
+    /// changes nothing.
+    pub fn observe<T, E>(&mut self, polled: &std::task::Poll<Option<Result<T, E>>>) {
+        match polled {
+            std::task::Poll::Ready(None) => self.set_reason(CloseReason::Ended),
+            std::task::Poll::Ready(Some(Err(_))) => self.set_reason(CloseReason::Error),
+            _ => {}
+        }
     }
 }
 
@@ -159,9 +182,14 @@ impl fmt::Debug for StreamGuard {
 impl Drop for StreamGuard {
     fn drop(&mut self) {
         let counters = &self.stats.shared;
-        let live = counters.live.fetch_sub(1, Ordering::AcqRel) - 1;
+        let _live = counters.live.fetch_sub(1, Ordering::AcqRel) - 1;
         counters.closed.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(reason = self.reason.as_str(), live, "SSE stream closed");
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            reason = self.reason.as_str(),
+            live = _live,
+            "SSE stream closed"
+        );
     }
 }
 
