@@ -68,10 +68,11 @@ impl LastEventId {
     /// assert_eq!(LastEventId::parse(&req).unwrap().as_str(), "42");
     /// ```
     pub fn parse(req: &HttpRequest) -> Result<Self, LastEventIdError> {
-        let found = match req.headers().get(sse_core::LastEventId::HEADER) {
-            Some(value) => sse_core::LastEventId::from_header_value(value.as_bytes()),
-            None => sse_core::LastEventId::from_query(req.query_string()),
-        };
+        let header = req.headers().get(sse_core::LastEventId::HEADER);
+        let found = sse_core::LastEventId::from_parts(
+            header.map(|value| value.as_bytes()),
+            Some(req.query_string()),
+        );
         match found {
             Ok(Some(id)) => Ok(Self(id)),
             Ok(None) => Err(LastEventIdError::Missing),

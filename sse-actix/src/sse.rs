@@ -172,15 +172,12 @@ where
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse<Self> {
         let mut res = HttpResponse::with_body(StatusCode::OK, self);
         let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(sse_core::CONTENT_TYPE),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        headers.insert(
-            header::HeaderName::from_static("x-accel-buffering"),
-            HeaderValue::from_static("no"),
-        );
+        for (name, value) in sse_core::RESPONSE_HEADERS {
+            headers.insert(
+                header::HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
         headers.insert(
             header::CONTENT_ENCODING,
             HeaderValue::from_static("identity"),

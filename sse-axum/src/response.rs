@@ -6,13 +6,10 @@ use std::time::Duration;
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use futures_core::Stream;
-use http::header::{HeaderMap, HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use sse_core::stream::CancellationToken;
 use sse_core::{Event, KeepAlive, SseStream, TryEvent};
 use sse_tower::SseBody;
-
-/// `X-Accel-Buffering`, which tells nginx not to buffer the response.
-const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
 /// An SSE response: a stream of [`Event`]s, or of `Result<Event, E>`, served as
 /// `text/event-stream`.
@@ -56,11 +53,12 @@ const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering
 /// # }
 /// ```
 #[must_use]
-pub struct Sse<S> {
-    stream: S,
-    keep_alive: Option<KeepAlive>,
-    retry: Option<Duration>,
-    shutdown: Option<(CancellationToken, Option<Event>)>,
+pub struct Sse<S>
+where
+    S: Stream,
+    S::Item: TryEvent,
+{
+    stream: SseStream<S>,
 }
 
 impl<S> Sse<S>
@@ -71,17 +69,14 @@ where
     /// Serves `stream` with no keep-alive, no leading `retry:` and no shutdown signal.
     pub fn new(stream: S) -> Self {
         Self {
-            stream,
-            keep_alive: None,
-            retry: None,
-            shutdown: None,
+            stream: SseStream::new(stream),
         }
     }
 
     /// Writes a keep-alive (a comment by default) whenever the stream has been idle for the
     /// [`KeepAlive`] interval, so proxies and clients don't time the connection out.
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.keep_alive = Some(keep_alive);
+        self.stream = self.stream.keep_alive(keep_alive);
         self
     }
 
@@ -89,7 +84,7 @@ where
     ///
     /// [`retry:`]: https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#retry
     pub fn retry(mut self, retry: Duration) -> Self {
-        self.retry = Some(retry);
+        self.stream = self.stream.retry(retry);
         self
     }
 
@@ -99,19 +94,18 @@ where
     /// Cancel the token before (or when) the server starts its graceful shutdown: open event
     /// streams otherwise keep the shutdown waiting forever.
     pub fn shutdown(mut self, token: CancellationToken, last_event: Option<Event>) -> Self {
-        self.shutdown = Some((token, last_event));
+        self.stream = self.stream.shutdown(token, last_event);
         self
     }
 }
 
-impl<S> fmt::Debug for Sse<S> {
+impl<S> fmt::Debug for Sse<S>
+where
+    S: Stream,
+    S::Item: TryEvent,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sse")
-            .field("stream", &format_args!("{}", std::any::type_name::<S>()))
-            .field("keep_alive", &self.keep_alive)
-            .field("retry", &self.retry)
-            .field("shutdown", &self.shutdown.is_some())
-            .finish()
+        self.stream.fmt_options("Sse", f)
     }
 }
 
@@ -122,16 +116,7 @@ where
     <S::Item as TryEvent>::Error: fmt::Display + Send + 'static,
 {
     fn into_response(self) -> Response {
-        let mut stream = SseStream::new(self.stream);
-        if let Some(keep_alive) = self.keep_alive {
-            stream = stream.keep_alive(keep_alive);
-        }
-        if let Some(retry) = self.retry {
-            stream = stream.retry(retry);
-        }
-        if let Some((token, last_event)) = self.shutdown {
-            stream = stream.shutdown(token, last_event);
-        }
+        let stream = self.stream;
         let mut response = Response::new(Body::new(SseBody::new(stream)));
         *response.headers_mut() = headers();
         response
@@ -141,13 +126,13 @@ where
 /// The response headers, in a map of exactly their size (hyper keeps it for the
 /// connection's life).
 pub(crate) fn headers() -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(3);
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(sse_core::CONTENT_TYPE),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    let mut headers = HeaderMap::with_capacity(sse_core::RESPONSE_HEADERS.len());
+    for (name, value) in sse_core::RESPONSE_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
     headers
 }
 
@@ -158,6 +143,7 @@ mod tests {
 
     use axum::{routing::get, Router};
     use futures_util::{stream, StreamExt};
+    use http::header::{CACHE_CONTROL, CONTENT_TYPE};
     use http::{Request, StatusCode};
     use http_body_util::BodyExt;
     use sse_tower::SseLayer;

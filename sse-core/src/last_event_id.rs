@@ -130,12 +130,35 @@ impl LastEventId {
         headers: &HeaderMap,
         query: Option<&str>,
     ) -> Result<Option<Self>, LastEventIdError> {
-        if let Some(value) = headers.get(Self::HEADER) {
-            return Self::from_header_value(value.as_bytes());
-        }
-        match query {
-            Some(query) => Self::from_query(query),
-            None => Ok(None),
+        Self::from_parts(headers.get(Self::HEADER).map(|v| v.as_bytes()), query)
+    }
+
+    /// Reads the id from the raw `Last-Event-ID` header value, if the request has the
+    /// header, else from the URL query string (without the `?`): the precedence of
+    /// [`from_request`](Self::from_request), for frameworks whose header types are not
+    /// [`http`]'s.
+    ///
+    /// # Errors
+    ///
+    /// [`LastEventIdError`] if the value found is malformed (a malformed header is not
+    /// replaced by the query parameter).
+    ///
+    /// ```
+    /// use sse_core::{LastEventId, LastEventIdError};
+    ///
+    /// let id = LastEventId::from_parts(Some(b"h"), Some("lastEventId=q"))?;
+    /// assert_eq!(id.as_deref(), Some("h"));
+    /// assert_eq!(LastEventId::from_parts(None, Some("lastEventId=q"))?.as_deref(), Some("q"));
+    /// assert_eq!(LastEventId::from_parts(Some(b"\n"), Some("lastEventId=q")), Err(LastEventIdError::InvalidChar));
+    /// # Ok::<(), LastEventIdError>(())
+    /// ```
+    pub fn from_parts(
+        header: Option<&[u8]>,
+        query: Option<&str>,
+    ) -> Result<Option<Self>, LastEventIdError> {
+        match header {
+            Some(value) => Self::from_header_value(value),
+            None => query.map_or(Ok(None), Self::from_query),
         }
     }
 

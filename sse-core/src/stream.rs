@@ -185,6 +185,7 @@ pin_project! {
         shutdown: Option<WaitForCancellationFutureOwned>,
         keep_alive: Option<KeepAlive>,
         leading: Option<Bytes>,
+        retry: Option<Duration>,
         last_event: Option<Event>,
         error: Option<<S::Item as TryEvent>::Error>,
         last_write: Instant,
@@ -212,6 +213,7 @@ where
             shutdown: None,
             keep_alive: None,
             leading: None,
+            retry: None,
             last_event: None,
             error: None,
             last_write: Instant::now(),
@@ -222,7 +224,8 @@ where
 
     /// Writes keep-alives while the stream is idle. The timer restarts after every write.
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.sleep = Some(tokio::time::sleep(keep_alive.interval));
+        // The timer is armed the first time the stream is idle (so this needs no runtime).
+        self.sleep = None;
         self.keep_alive = Some(keep_alive);
         self
     }
@@ -230,6 +233,7 @@ where
     /// Writes `retry:` first, which sets how long the client waits before reconnecting.
     pub fn retry(mut self, retry: Duration) -> Self {
         self.leading = Some(Event::retry(retry).into_bytes());
+        self.retry = Some(retry);
         self
     }
 
@@ -239,6 +243,37 @@ where
         self.shutdown = Some(token.cancelled_owned());
         self.last_event = last_event;
         self
+    }
+
+    /// Writes the options as a responder built on this stream prints them in its `Debug`
+    /// impl: `name { stream: <the event stream's type>, keep_alive: .., retry: ..,
+    /// shutdown: <whether a shutdown signal is set> }`.
+    ///
+    /// ```
+    /// use std::{fmt, time::Duration};
+    /// use futures_util::stream;
+    /// use sse_core::{Event, SseStream};
+    ///
+    /// struct Reply(SseStream<stream::Iter<std::vec::IntoIter<Event>>>);
+    ///
+    /// impl fmt::Debug for Reply {
+    ///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    ///         self.0.fmt_options("Reply", f)
+    ///     }
+    /// }
+    ///
+    /// let reply = Reply(SseStream::new(stream::iter(vec![])).retry(Duration::from_secs(1)));
+    /// let debug = format!("{reply:?}");
+    /// assert!(debug.starts_with("Reply { stream: futures_util::stream::iter::Iter<"));
+    /// assert!(debug.ends_with("keep_alive: None, retry: Some(1s), shutdown: false }"));
+    /// ```
+    pub fn fmt_options(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("stream", &format_args!("{}", std::any::type_name::<S>()))
+            .field("keep_alive", &self.keep_alive)
+            .field("retry", &self.retry)
+            .field("shutdown", &self.shutdown.is_some())
+            .finish()
     }
 
     /// Caps the size of a chunk that joins several ready events (64 KiB by default). A
@@ -313,9 +348,14 @@ where
         }
 
         // Idle: write a keep-alive once the interval has passed since the last write.
-        let (Some(keep_alive), Some(mut sleep)) =
-            (this.keep_alive.as_ref(), this.sleep.as_mut().as_pin_mut())
-        else {
+        let Some(keep_alive) = this.keep_alive.as_ref() else {
+            return Poll::Pending;
+        };
+        if this.sleep.is_none() {
+            let due = *this.last_write + keep_alive.interval;
+            this.sleep.set(Some(tokio::time::sleep_until(due)));
+        }
+        let Some(mut sleep) = this.sleep.as_mut().as_pin_mut() else {
             return Poll::Pending;
         };
         loop {

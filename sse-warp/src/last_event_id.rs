@@ -64,11 +64,8 @@ async fn read(
     header: Option<HeaderValue>,
     query: Option<String>,
 ) -> Result<Option<LastEventId>, Rejection> {
-    let found = match header {
-        Some(value) => LastEventId::from_header_value(value.as_bytes()),
-        None => query.map_or(Ok(None), |query| LastEventId::from_query(&query)),
-    };
-    found.map_err(|error| warp::reject::custom(InvalidLastEventId { error }))
+    LastEventId::from_parts(header.as_ref().map(HeaderValue::as_bytes), query.as_deref())
+        .map_err(|error| warp::reject::custom(InvalidLastEventId { error }))
 }
 
 /// The rejection of [`last_event_id`] for a malformed id. As a [`Reply`] it is

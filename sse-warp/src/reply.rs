@@ -4,16 +4,13 @@ use std::fmt;
 use std::time::Duration;
 
 use futures_core::Stream;
-use http::header::{HeaderMap, HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyDataStream;
 use sse_core::stream::CancellationToken;
 use sse_core::{Event, KeepAlive, SseStream, TryEvent};
 use sse_tower::SseBody;
 use sync_wrapper::SyncStream;
 use warp::reply::{Reply, Response};
-
-/// `X-Accel-Buffering`, which tells nginx not to buffer the response.
-const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
 /// Replies with a stream of [`Event`]s, or of `Result<Event, E>`, as `text/event-stream`,
 /// with no keep-alive and no leading `retry:`; use [`Sse`] to set those.
@@ -76,11 +73,12 @@ where
 /// # }
 /// ```
 #[must_use]
-pub struct Sse<S> {
-    stream: S,
-    keep_alive: Option<KeepAlive>,
-    retry: Option<Duration>,
-    shutdown: Option<(CancellationToken, Option<Event>)>,
+pub struct Sse<S>
+where
+    S: Stream,
+    S::Item: TryEvent,
+{
+    stream: SseStream<S>,
 }
 
 impl<S> Sse<S>
@@ -92,17 +90,14 @@ where
     /// [`reply`] does).
     pub fn new(stream: S) -> Self {
         Self {
-            stream,
-            keep_alive: None,
-            retry: None,
-            shutdown: None,
+            stream: SseStream::new(stream),
         }
     }
 
     /// Writes a keep-alive (a comment by default) whenever the stream has been idle for the
     /// [`KeepAlive`] interval, so proxies and clients don't time the connection out.
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.keep_alive = Some(keep_alive);
+        self.stream = self.stream.keep_alive(keep_alive);
         self
     }
 
@@ -110,7 +105,7 @@ where
     ///
     /// [`retry:`]: https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#retry
     pub fn retry(mut self, retry: Duration) -> Self {
-        self.retry = Some(retry);
+        self.stream = self.stream.retry(retry);
         self
     }
 
@@ -120,19 +115,18 @@ where
     /// Cancel the token when the server's graceful shutdown starts: open event streams
     /// otherwise keep it waiting forever.
     pub fn shutdown(mut self, token: CancellationToken, last_event: Option<Event>) -> Self {
-        self.shutdown = Some((token, last_event));
+        self.stream = self.stream.shutdown(token, last_event);
         self
     }
 }
 
-impl<S> fmt::Debug for Sse<S> {
+impl<S> fmt::Debug for Sse<S>
+where
+    S: Stream,
+    S::Item: TryEvent,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sse")
-            .field("stream", &format_args!("{}", std::any::type_name::<S>()))
-            .field("keep_alive", &self.keep_alive)
-            .field("retry", &self.retry)
-            .field("shutdown", &self.shutdown.is_some())
-            .finish()
+        self.stream.fmt_options("Sse", f)
     }
 }
 
@@ -143,16 +137,7 @@ where
     <S::Item as TryEvent>::Error: fmt::Display + Send + 'static,
 {
     fn into_response(self) -> Response {
-        let mut stream = SseStream::new(self.stream);
-        if let Some(keep_alive) = self.keep_alive {
-            stream = stream.keep_alive(keep_alive);
-        }
-        if let Some(retry) = self.retry {
-            stream = stream.retry(retry);
-        }
-        if let Some((token, last_event)) = self.shutdown {
-            stream = stream.shutdown(token, last_event);
-        }
+        let stream = self.stream;
         // warp 0.4 builds a streaming body only through `reply::stream` (its `Body`
         // constructors are crate-private), and wants the stream `Sync`. `SseBody` applies the
         // toolkit's error policy; its error type is `Infallible`.
@@ -166,13 +151,13 @@ where
 /// The response headers, in a map of exactly their size (hyper keeps it for the
 /// connection's life).
 fn headers() -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(3);
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(sse_core::CONTENT_TYPE),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    let mut headers = HeaderMap::with_capacity(sse_core::RESPONSE_HEADERS.len());
+    for (name, value) in sse_core::RESPONSE_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
     headers
 }
 
@@ -184,6 +169,7 @@ mod tests {
 
     use bytes::Bytes;
     use futures_util::{stream, StreamExt};
+    use http::header::{CACHE_CONTROL, CONTENT_TYPE};
     use http::{Request, StatusCode};
     use http_body_util::{BodyExt, Empty};
     use sse_tower::SseLayer;
