@@ -70,18 +70,14 @@ fn routes(fixture: Fixture) -> Router {
 async fn serve(fixture: &Fixture, app: Router) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let token = fixture.shutdown_token();
-    let signal = token.clone().cancelled_owned();
+    let signal = fixture.shutdown_token().cancelled_owned();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(signal)
             .await
             .unwrap();
     });
-    Server::new(addr, move || async move {
-        token.cancel();
-        server.await.unwrap();
-    })
+    Server::spawned(addr, fixture, server)
 }
 
 /// The responder alone, under `CompressionLayer` (gzip, deflate, br, zstd).

@@ -109,6 +109,17 @@ mod timer {
             }
         }
 
+        /// A timer that sends [`DEFAULT_COMMENT`](super::DEFAULT_COMMENT) after `interval`
+        /// without a write.
+        ///
+        /// # Panics
+        ///
+        /// If `interval` is zero.
+        pub fn every(interval: Duration) -> Self {
+            assert!(!interval.is_zero(), "heartbeat interval must not be zero");
+            Self::new(Some(interval), Bytes::from_static(super::DEFAULT_COMMENT))
+        }
+
         /// Replaces the comment sent as a heartbeat (see [`comment`](super::comment)).
         pub fn set_comment(&mut self, comment: Bytes) {
             self.comment = comment;

@@ -7,6 +7,11 @@
 //! a stream of events into the byte chunks of a response body with keep-alive comments, and
 //! [`LastEventId`] reads the id a reconnecting client sends.
 //!
+//! The framework-free part of the adapters' SSE middleware lives here too, so that each
+//! adapter is a thin wrapper over it: its configuration and policies ([`middleware`]), its
+//! stream counters ([`stats`]), and heartbeats injected at event boundaries only
+//! ([`heartbeat`], [`boundary`]).
+//!
 //! # Example
 //!
 //! ```

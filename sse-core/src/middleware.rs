@@ -173,16 +173,14 @@ impl SseConfig {
         self.stats.clone()
     }
 
-    /// The idle time before a heartbeat, `None` without heartbeats.
+    /// The heartbeat timer for one SSE response body: none if the body is `compressed` (a
+    /// comment can't be injected into it), else the configured interval and comment.
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     #[must_use]
-    pub fn get_heartbeat(&self) -> Option<Duration> {
-        self.heartbeat
-    }
-
-    /// The heartbeat comment's bytes.
-    #[must_use]
-    pub fn get_heartbeat_comment(&self) -> &Bytes {
-        &self.heartbeat_comment
+    pub fn heartbeat_timer(&self, compressed: bool) -> heartbeat::HeartbeatTimer {
+        let interval = self.heartbeat.filter(|_| !compressed);
+        heartbeat::HeartbeatTimer::new(interval, self.heartbeat_comment.clone())
     }
 
     /// The answer beyond the stream limit.

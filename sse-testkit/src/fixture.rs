@@ -291,6 +291,21 @@ impl Server {
         }
     }
 
+    /// A server running as the tokio task `task`, which shuts down gracefully when
+    /// `fixture`'s shutdown token is cancelled: stopping it cancels the token, then waits
+    /// for the task.
+    ///
+    /// # Panics
+    ///
+    /// On stop, if the task panicked.
+    pub fn spawned(addr: SocketAddr, fixture: &Fixture, task: tokio::task::JoinHandle<()>) -> Self {
+        let token = fixture.shutdown_token();
+        Self::new(addr, move || async move {
+            token.cancel();
+            task.await.unwrap();
+        })
+    }
+
     /// Shuts the server down gracefully and waits for it to exit.
     ///
     /// # Panics

@@ -82,20 +82,6 @@ fn json_route(fixture: &Fixture) -> BoxedFilter<(impl Reply,)> {
         .boxed()
 }
 
-/// Runs `serve` with the fixture's shutdown token as its graceful shutdown signal, which
-/// also ends the open streams.
-fn stopper(
-    fixture: &Fixture,
-    server: tokio::task::JoinHandle<()>,
-    addr: std::net::SocketAddr,
-) -> Server {
-    let token = fixture.shutdown_token();
-    Server::new(addr, move || async move {
-        token.cancel();
-        server.await.unwrap();
-    })
-}
-
 /// `warp::serve`, warp's compression on the JSON route only.
 struct Warp;
 
@@ -115,7 +101,7 @@ impl sse_testkit::Harness for Warp {
                 .graceful(signal)
                 .run(),
         );
-        stopper(&fixture, server, addr)
+        Server::spawned(addr, &fixture, server)
     }
 }
 
@@ -164,7 +150,7 @@ impl sse_testkit::Harness for WarpUnderTower {
             drop(listener);
             graceful.shutdown().await;
         });
-        stopper(&fixture, server, addr)
+        Server::spawned(addr, &fixture, server)
     }
 }
 

@@ -17,7 +17,6 @@ use bytes::Bytes;
 use pin_project_lite::pin_project;
 
 use sse_core::{
-    heartbeat::HeartbeatTimer,
     middleware::{self, SseConfig},
     stats::StreamGuard,
 };
@@ -139,9 +138,7 @@ pub(crate) fn respond<B>(
                 "SSE response is already compressed; no heartbeats. Register Compress after SseMiddleware"
             );
         }
-        let heartbeat = config.get_heartbeat().filter(|_| !compressed);
-        let timer = HeartbeatTimer::new(heartbeat, config.get_heartbeat_comment().clone());
-        let body = HeartbeatBody::with_timer(body, timer);
+        let body = HeartbeatBody::with_timer(body, config.heartbeat_timer(compressed));
         EitherBody::left(ResponseBody::sse(body, guard))
     })
 }

@@ -61,14 +61,7 @@ impl<B> HeartbeatBody<B> {
     ///
     /// If `interval` is zero.
     pub fn new(body: B, interval: Duration) -> Self {
-        assert!(!interval.is_zero(), "heartbeat interval must not be zero");
-        Self::with_timer(
-            body,
-            HeartbeatTimer::new(
-                Some(interval),
-                Bytes::from_static(heartbeat::DEFAULT_COMMENT),
-            ),
-        )
+        Self::with_timer(body, HeartbeatTimer::every(interval))
     }
 
     /// Sets the heartbeat's text: it is sent as the comment `: text`, one comment line per

@@ -10,7 +10,6 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use sse_core::{
-    heartbeat::HeartbeatTimer,
     middleware::{self, SseConfig},
     stats::StreamGuard,
 };
@@ -153,9 +152,7 @@ pub(crate) fn respond<B>(
             "SSE response is already compressed; no heartbeats. Place the compression layer outside SseLayer"
         );
     }
-    let heartbeat = config.get_heartbeat().filter(|_| !compressed);
-    let timer = HeartbeatTimer::new(heartbeat, config.get_heartbeat_comment().clone());
-    let body = HeartbeatBody::with_timer(body, timer);
+    let body = HeartbeatBody::with_timer(body, config.heartbeat_timer(compressed));
     Response::from_parts(parts, ResponseBody::sse(body, guard))
 }
 
