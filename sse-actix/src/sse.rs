@@ -3,7 +3,7 @@
 use std::{
     fmt,
     pin::Pin,
-    task::{Context, Poll},
+    task::{ready, Context, Poll},
     time::Duration,
 };
 
@@ -206,19 +206,9 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
-        match this.stream.poll_next(cx) {
-            Poll::Ready(Some(Ok(bytes))) => Poll::Ready(Some(Ok(bytes))),
-            Poll::Ready(Some(Err(err))) => {
-                tracing::warn!(error = %err, "SSE stream failed; ending the response");
-                *this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Ready(None) => {
-                *this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        let item = sse_core::stream::end_on_error(ready!(this.stream.poll_next(cx)));
+        *this.done = item.is_none();
+        Poll::Ready(item.map(Ok))
     }
 }
 

@@ -387,6 +387,31 @@ where
     }
 }
 
+/// The toolkit's one policy for an error in the middle of a stream, which every adapter's
+/// response body applies to each item it polls: an `Ok` item is passed on, an `Err` is logged
+/// (with the `tracing` feature, at `warn`) and ends the stream cleanly, as its end does.
+///
+/// The client then sees a finished stream and reconnects with its `Last-Event-ID`; no half
+/// event is written, since [`SseStream`] yields only whole events.
+///
+/// ```
+/// use sse_core::stream::end_on_error;
+///
+/// assert_eq!(end_on_error(Some(Ok::<_, &str>(1))), Some(1));
+/// assert_eq!(end_on_error(Some(Err::<u8, _>("boom"))), None);
+/// assert_eq!(end_on_error(None::<Result<u8, &str>>), None);
+/// ```
+pub fn end_on_error<T, E: fmt::Display>(item: Option<Result<T, E>>) -> Option<T> {
+    match item? {
+        Ok(item) => Some(item),
+        Err(_err) => {
+            #[cfg(feature = "tracing")]
+            tracing::warn!(error = %_err, "SSE stream failed; ending the response body cleanly");
+            None
+        }
+    }
+}
+
 fn join(first: Option<Bytes>, second: Option<Bytes>) -> Option<Bytes> {
     let mut chunk = Chunk::new(first);
     if let Some(second) = second {
