@@ -6,7 +6,6 @@ use std::time::Duration;
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use futures_core::Stream;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
 use sse_core::stream::CancellationToken;
 use sse_core::{Event, KeepAlive, SseStream, TryEvent};
 use sse_tower::SseBody;
@@ -118,22 +117,9 @@ where
     fn into_response(self) -> Response {
         let stream = self.stream;
         let mut response = Response::new(Body::new(SseBody::new(stream)));
-        *response.headers_mut() = headers();
+        *response.headers_mut() = sse_tower::response_headers();
         response
     }
-}
-
-/// The response headers, in a map of exactly their size (hyper keeps it for the
-/// connection's life).
-pub(crate) fn headers() -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(sse_core::RESPONSE_HEADERS.len());
-    for (name, value) in sse_core::RESPONSE_HEADERS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-    headers
 }
 
 #[cfg(test)]

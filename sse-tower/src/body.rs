@@ -9,6 +9,7 @@ use std::{
 
 use bytes::Bytes;
 use futures_core::Stream;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
@@ -112,16 +113,13 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let mut this = self.project();
         while !*this.ended {
-            match std::task::ready!(this.stream.as_mut().poll_next(cx)) {
-                Some(Ok(chunk)) => {
+            let item = std::task::ready!(this.stream.as_mut().poll_next(cx));
+            match sse_core::stream::end_on_error(item) {
+                Some(chunk) => {
                     let chunk = chunk.into();
                     if !chunk.is_empty() {
                         return Poll::Ready(Some(Ok(Frame::data(chunk))));
                     }
-                }
-                Some(Err(err)) => {
-                    tracing::warn!(error = %err, "SSE stream failed; ending the response body cleanly");
-                    *this.ended = true;
                 }
                 None => *this.ended = true,
             }
@@ -140,6 +138,27 @@ where
             SizeHint::new()
         }
     }
+}
+
+/// The headers of an SSE response, [`sse_core::RESPONSE_HEADERS`], in a map of exactly their
+/// size (hyper keeps a response's map for the connection's life). The axum and warp
+/// responders serve their [`SseBody`] with these.
+///
+/// ```
+/// let headers = sse_tower::response_headers();
+/// assert_eq!(headers["content-type"], "text/event-stream");
+/// assert_eq!(headers.len(), sse_core::RESPONSE_HEADERS.len());
+/// ```
+#[must_use]
+pub fn response_headers() -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(sse_core::RESPONSE_HEADERS.len());
+    for (name, value) in sse_core::RESPONSE_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    headers
 }
 
 #[cfg(test)]

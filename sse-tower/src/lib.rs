@@ -36,7 +36,7 @@
 mod body;
 pub mod sse;
 
-pub use body::SseBody;
+pub use body::{response_headers, SseBody};
 pub use sse::{
     HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseLayer, SseService, SseStats,
 };

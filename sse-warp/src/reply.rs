@@ -4,7 +4,6 @@ use std::fmt;
 use std::time::Duration;
 
 use futures_core::Stream;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyDataStream;
 use sse_core::stream::CancellationToken;
 use sse_core::{Event, KeepAlive, SseStream, TryEvent};
@@ -143,22 +142,9 @@ where
         // toolkit's error policy; its error type is `Infallible`.
         let chunks = SyncStream::new(BodyDataStream::new(SseBody::new(stream)));
         let mut response = warp::reply::stream(chunks).into_response();
-        *response.headers_mut() = headers();
+        *response.headers_mut() = sse_tower::response_headers();
         response
     }
-}
-
-/// The response headers, in a map of exactly their size (hyper keeps it for the
-/// connection's life).
-fn headers() -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(sse_core::RESPONSE_HEADERS.len());
-    for (name, value) in sse_core::RESPONSE_HEADERS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-    headers
 }
 
 #[cfg(test)]
