@@ -212,4 +212,63 @@ mod tests {
         assert_eq!(bytes, ": ping\n");
         assert!(EventBoundary::START.advance(&bytes).at_boundary());
     }
+
+    #[cfg(feature = "tokio")]
+    mod timer {
+        use std::{future::poll_fn, task::Poll, time::Duration};
+
+        use tokio::time::{advance, Instant};
+
+        use super::super::*;
+
+        const INTERVAL: Duration = Duration::from_secs(10);
+
+        /// Polls once: the heartbeat if one is due now.
+        async fn poll_once(timer: &mut HeartbeatTimer) -> Option<Bytes> {
+            match poll_fn(|cx| Poll::Ready(timer.poll_heartbeat(cx))).await {
+                Poll::Ready(beat) => Some(beat),
+                Poll::Pending => None,
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_write_pushes_the_heartbeat_back_by_a_whole_interval() {
+            let mut timer = HeartbeatTimer::every(INTERVAL);
+            let start = Instant::now();
+            assert_eq!(poll_once(&mut timer).await, None);
+            advance(Duration::from_secs(6)).await;
+            timer.on_data(b"data: a\n\n");
+            assert_eq!(poll_once(&mut timer).await, None);
+            let beat = poll_fn(|cx| timer.poll_heartbeat(cx)).await;
+            assert_eq!(beat, DEFAULT_COMMENT);
+            assert_eq!(start.elapsed(), Duration::from_secs(16));
+            // The heartbeat counts as a write: the next one is a whole interval later.
+            poll_fn(|cx| timer.poll_heartbeat(cx)).await;
+            assert_eq!(start.elapsed(), Duration::from_secs(26));
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn no_heartbeat_inside_an_event_when_off_or_after_the_end() {
+            let mut timer = HeartbeatTimer::every(INTERVAL);
+            timer.on_data(b"data: half");
+            advance(INTERVAL * 3).await;
+            assert_eq!(poll_once(&mut timer).await, None);
+            timer.on_data(b"\n\n");
+            // The body's next idle poll, right after the write, records its time.
+            assert_eq!(poll_once(&mut timer).await, None);
+            advance(INTERVAL).await;
+            assert_eq!(
+                poll_once(&mut timer).await.as_deref(),
+                Some(DEFAULT_COMMENT)
+            );
+            timer.on_end();
+            assert!(timer.is_ended());
+            advance(INTERVAL * 2).await;
+            assert_eq!(poll_once(&mut timer).await, None);
+
+            let mut off = HeartbeatTimer::new(None, comment("x"));
+            advance(INTERVAL * 2).await;
+            assert_eq!(poll_once(&mut off).await, None);
+        }
+    }
 }
