@@ -402,14 +402,12 @@ where
 /// assert_eq!(end_on_error(None::<Result<u8, &str>>), None);
 /// ```
 pub fn end_on_error<T, E: fmt::Display>(item: Option<Result<T, E>>) -> Option<T> {
-    match item? {
-        Ok(item) => Some(item),
-        Err(_err) => {
+    item?
+        .map_err(|_err| {
             #[cfg(feature = "tracing")]
             tracing::warn!(error = %_err, "SSE stream failed; ending the response body cleanly");
-            None
-        }
-    }
+        })
+        .ok()
 }
 
 fn join(first: Option<Bytes>, second: Option<Bytes>) -> Option<Bytes> {
