@@ -99,7 +99,7 @@ impl Event {
     /// assert_eq!(Event::data("").as_bytes().as_ref(), b"data:\n\n");
     /// ```
     pub fn data(data: &str) -> Self {
-        let mut out = Vec::with_capacity(data_len(data.as_bytes()) + 1);
+        let mut out = Vec::with_capacity(lines_len(b"data", data.as_bytes()) + 1);
         write_lines(&mut out, b"data", data.as_bytes());
         out.push(b'\n');
         Self::from_parts(out, 0, 0)
@@ -113,7 +113,7 @@ impl Event {
     /// assert_eq!(Event::comment("a\nb").as_bytes().as_ref(), b": a\n: b\n");
     /// ```
     pub fn comment(text: &str) -> Self {
-        let mut out = Vec::with_capacity(data_len(text.as_bytes()));
+        let mut out = Vec::with_capacity(lines_len(b"", text.as_bytes()));
         write_lines(&mut out, b"", text.as_bytes());
         let id_at = out.len();
         Self::from_parts(out, id_at, 0)
@@ -129,7 +129,7 @@ impl Event {
     /// assert_eq!(event.as_bytes().as_ref(), b"retry: 2500\n\n");
     /// ```
     pub fn retry(retry: Duration) -> Self {
-        let mut out = Vec::with_capacity(32);
+        let mut out = Vec::with_capacity(retry_len(retry) + 1);
         write_retry(&mut out, retry);
         out.push(b'\n');
         Self::from_parts(out, 0, 0)
@@ -215,13 +215,15 @@ impl Event {
         check_id(id)?;
         let at = self.id_at as usize;
         let old_end = at + self.id_line_len as usize;
-        let mut out = Vec::with_capacity(self.bytes.len() - (old_end - at) + id.len() + 6);
+        // A comment-only or empty event has no blank line; an id makes it an event block.
+        let blank_line = usize::from(self.bytes.len() == at);
+        let len = self.bytes.len() - (old_end - at) + field_len(b"id", id.len()) + blank_line;
+        let mut out = Vec::with_capacity(len);
         out.extend_from_slice(&self.bytes[..at]);
         write_field(&mut out, b"id", id.as_bytes());
         let id_line_len = out.len() - at;
         out.extend_from_slice(&self.bytes[old_end..]);
-        if self.bytes.is_empty() || !out.ends_with(b"\n\n") {
-            // A comment-only or empty event had no blank line; an id makes it an event block.
+        if blank_line == 1 {
             out.push(b'\n');
         }
         Ok(Self::from_parts(out, at, id_line_len))
@@ -346,23 +348,28 @@ impl<'a> EventBuilder<'a> {
             check_id(id)?;
         }
 
-        let mut len = 0;
-        if let Some(comment) = self.comment.as_deref() {
-            len += data_len(comment.as_bytes());
-        }
+        // Exact unless the data has several lines (see `lines_len`).
+        let comment_len = self
+            .comment
+            .as_deref()
+            .map_or(0, |comment| lines_len(b"", comment.as_bytes()));
+        let mut len = comment_len;
         if let Some(name) = event {
-            len += name.len() + 8;
+            len += field_len(b"event", name.len());
         }
         if let Some(id) = self.id.as_deref() {
-            len += id.len() + 5;
+            len += field_len(b"id", id.len());
         }
-        if self.retry.is_some() {
-            len += 28;
+        if let Some(retry) = self.retry {
+            len += retry_len(retry);
         }
         if let Some(data) = self.data.as_deref() {
-            len += data_len(data.as_bytes());
+            len += lines_len(b"data", data.as_bytes());
         }
-        let mut out = Vec::with_capacity(len + 1);
+        if len > comment_len {
+            len += 1;
+        }
+        let mut out = Vec::with_capacity(len);
 
         if let Some(comment) = self.comment.as_deref() {
             write_lines(&mut out, b"", comment.as_bytes());
@@ -402,10 +409,23 @@ fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// An upper bound of the encoded size of `value` written as `data:` lines.
-fn data_len(value: &[u8]) -> usize {
-    let breaks = memchr::memchr2_iter(b'\r', b'\n', value).count();
-    value.len() + (breaks + 1) * 7
+/// The encoded length of `name: value\n` (or `name:\n`) for a value of `value_len` bytes.
+fn field_len(name: &[u8], value_len: usize) -> usize {
+    name.len() + 2 + if value_len == 0 { 0 } else { value_len + 1 }
+}
+
+/// The capacity to reserve for `value` written by [`write_lines`]: exact for one line (the
+/// common case, which then lets `Bytes::from(Vec)` skip a second allocation), an estimate
+/// for several, since counting them would cost a second scan of the value.
+fn lines_len(name: &[u8], value: &[u8]) -> usize {
+    match memchr::memchr2(b'\r', b'\n', value) {
+        None => field_len(name, value.len()),
+        Some(_) => value.len() + value.len() / 8 + 4 * (name.len() + 3),
+    }
+}
+
+fn retry_len(retry: Duration) -> usize {
+    field_len(b"retry", itoa_u64(retry_millis(retry), &mut [0; 20]).len())
 }
 
 /// Writes `name: value\n`, or `name:\n` for an empty value.
@@ -421,11 +441,12 @@ fn write_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     }
 }
 
+fn retry_millis(retry: Duration) -> u64 {
+    u64::try_from(retry.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn write_retry(out: &mut Vec<u8>, retry: Duration) {
-    let millis = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX);
-    out.extend_from_slice(b"retry: ");
-    out.extend_from_slice(itoa_u64(millis, &mut [0; 20]));
-    out.push(b'\n');
+    write_field(out, b"retry", itoa_u64(retry_millis(retry), &mut [0; 20]));
 }
 
 fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
@@ -445,13 +466,23 @@ fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 #[inline(always)]
 fn write_lines(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     let mut start = 0;
-    // One scan of the whole value; a per-line search costs more on short lines.
+    // One scan of the whole value; a search per line costs more on short lines.
     for i in memchr::memchr2_iter(b'\r', b'\n', value) {
         if i < start {
             // The LF of a CRLF whose CR already ended the line.
             continue;
         }
-        write_field(out, name, &value[start..i]);
+        if i == start {
+            out.extend_from_slice(name);
+            out.extend_from_slice(b":\n");
+        } else if value[i] == b'\n' {
+            out.extend_from_slice(name);
+            out.extend_from_slice(b": ");
+            // The line and its LF in one copy.
+            out.extend_from_slice(&value[start..=i]);
+        } else {
+            write_field(out, name, &value[start..i]);
+        }
         start = if value[i] == b'\r' && value.get(i + 1) == Some(&b'\n') {
             i + 2
         } else {
