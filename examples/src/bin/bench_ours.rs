@@ -9,6 +9,9 @@
 //!     --addr 127.0.0.1:4000 --heartbeat-ms 1000
 //! ```
 //!
+//! `--serve http1` serves the axum or warp app with hyper's HTTP/1 connection alone instead
+//! of `axum::serve`/`warp::serve`, to measure what those cost per connection.
+//!
 //! Routes: `GET /events`, `POST /publish?n=&size=&rate=`, `GET /stats` (see `scripts/bench`).
 
 #[path = "bench_common/mod.rs"]
@@ -97,10 +100,13 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    if args.serve == "http1" {
+        return bench_common::serve_http1(listener, app).await;
+    }
     axum::serve(listener, app).await
 }
 
-async fn serve_warp(args: ServerArgs) {
+async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
     use warp::Filter;
 
     let state = State::new(&args);
@@ -123,9 +129,16 @@ async fn serve_warp(args: ServerArgs) {
     let stats = warp::path("stats")
         .and(warp::get())
         .map(move || state.stats());
-    warp::serve(events.or(publish).or(stats))
-        .run(args.addr)
-        .await;
+    let routes = events.or(publish).or(stats);
+    if args.serve == "http1" {
+        let service = tower::ServiceBuilder::new()
+            .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
+            .service(warp::service(routes));
+        let listener = tokio::net::TcpListener::bind(args.addr).await?;
+        return bench_common::serve_http1(listener, service).await;
+    }
+    warp::serve(routes).run(args.addr).await;
+    Ok(())
 }
 
 fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
@@ -174,8 +187,7 @@ fn main() -> std::io::Result<()> {
             if args.framework == "axum" {
                 runtime.block_on(serve_axum(args))
             } else {
-                runtime.block_on(serve_warp(args));
-                Ok(())
+                runtime.block_on(serve_warp(args))
             }
         }
         other => Err(std::io::Error::other(format!(

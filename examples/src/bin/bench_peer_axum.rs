@@ -7,6 +7,9 @@
 //! cargo run --release -p sse-examples --bin bench_peer_axum -- --addr 127.0.0.1:4000 --heartbeat-ms 1000
 //! ```
 //!
+//! `--serve http1` serves the same app with hyper's HTTP/1 connection alone instead of
+//! `axum::serve` (to compare with `bench_ours --serve http1`).
+//!
 //! Routes: `GET /events`, `POST /publish?n=&size=&rate=`, `GET /stats` (see `scripts/bench`).
 
 #[path = "bench_common/mod.rs"]
@@ -76,5 +79,8 @@ async fn main() -> std::io::Result<()> {
         .route("/stats", get(stats))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    if args.serve == "http1" {
+        return bench_common::serve_http1(listener, app).await;
+    }
     axum::serve(listener, app).await
 }

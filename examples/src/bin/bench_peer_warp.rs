@@ -6,6 +6,9 @@
 //! cargo run --release -p sse-examples --bin bench_peer_warp -- --addr 127.0.0.1:4000 --heartbeat-ms 1000
 //! ```
 //!
+//! `--serve http1` serves the same filters with hyper's HTTP/1 connection alone instead of
+//! `warp::serve` (to compare with `bench_ours --serve http1`).
+//!
 //! Routes: `GET /events`, `POST /publish?n=&size=&rate=`, `GET /stats` (see `scripts/bench`).
 
 #[path = "bench_common/mod.rs"]
@@ -23,7 +26,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use warp::Filter;
 
 #[tokio::main]
-async fn main() {
+async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
     let (tx, _) = broadcast::channel::<String>(args.capacity);
     let published = Arc::new(AtomicU64::new(0));
@@ -64,7 +67,14 @@ async fn main() {
             bench_common::stats_json(tx.receiver_count(), published.load(Ordering::Relaxed))
         })
     };
-    warp::serve(events.or(publish).or(stats))
-        .run(args.addr)
-        .await;
+    let routes = events.or(publish).or(stats);
+    if args.serve == "http1" {
+        let service = tower::ServiceBuilder::new()
+            .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
+            .service(warp::service(routes));
+        let listener = tokio::net::TcpListener::bind(args.addr).await?;
+        return bench_common::serve_http1(listener, service).await;
+    }
+    warp::serve(routes).run(args.addr).await;
+    Ok(())
 }

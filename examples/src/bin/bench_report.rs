@@ -120,6 +120,9 @@ fn columns(scenario: &str) -> Vec<(&'static str, &'static str, usize, f64)> {
             ("p50_ms", "p50 (ms)", 2, 1.0),
             ("p99_ms", "p99 (ms)", 2, 1.0),
             ("rss_per_conn_bytes", "RSS/stream (KB)", 1, 1e-3),
+            ("server_cpu_s", "server CPU (s)", 2, 1.0),
+            ("loadgen_cpu_s", "loadgen CPU (s)", 2, 1.0),
+            ("duration_s", "wall (s)", 1, 1.0),
             ("lost", "lost events", 0, 1.0),
         ]
     }
@@ -239,7 +242,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.label,
         args.input.display()
     );
-    let charts: [(&str, &str, &str, f64); 6] = [
+    let charts: [(&str, &str, &str, f64); 7] = [
         (
             "S1",
             "rss_per_conn_bytes",
@@ -266,6 +269,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         ("S2", "p99_ms", "S2 fan-out: p99 latency (ms)", 1.0),
         ("S3", "p99_ms", "S3 wide: p99 latency (ms)", 1.0),
+        ("S5", "p99_ms", "S5 moderate load: p99 latency (ms)", 1.0),
     ];
     for (scenario, servers) in &runs {
         let _ = write!(md, "### {scenario}\n\n{}\n", table(scenario, servers));
@@ -359,7 +363,7 @@ fn aims(runs: &Runs) -> String {
         },
         2,
     );
-    for scenario in ["S2", "S3"] {
+    for scenario in ["S2", "S3", "S5"] {
         row(
             &mut md,
             &format!("{scenario} p99 ms ≤ best peer's"),

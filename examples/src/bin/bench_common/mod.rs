@@ -37,6 +37,10 @@ pub(crate) struct ServerArgs {
     /// Which framework serves `bench_ours` (ignored by the peers).
     #[arg(long, default_value = "axum")]
     pub(crate) framework: String,
+    /// How `bench_ours` serves axum or warp: `framework` (`axum::serve`, `warp::serve`) or
+    /// `http1` (hyper's HTTP/1 connection alone).
+    #[arg(long, default_value = "framework")]
+    pub(crate) serve: String,
 }
 
 impl ServerArgs {
@@ -121,6 +125,42 @@ where
         }
         send(payload(seq, params.size));
         published.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves `service` with hyper's HTTP/1 connection alone (no HTTP/2 detection, no
+/// upgrades): the floor that `--serve http1` measures against `axum::serve`/`warp::serve`.
+pub(crate) async fn serve_http1<S>(
+    listener: tokio::net::TcpListener,
+    service: S,
+) -> std::io::Result<()>
+where
+    S: tower::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<axum::body::Body>,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
 
