@@ -181,12 +181,10 @@ pin_project! {
         events: S,
         #[pin]
         sleep: Option<Sleep>,
-        #[pin]
-        shutdown: Option<WaitForCancellationFutureOwned>,
+        // Boxed: most streams have none, and every idle stream's bytes count.
+        shutdown: Option<Pin<Box<Shutdown>>>,
         keep_alive: Option<KeepAlive>,
-        leading: Option<Bytes>,
         retry: Option<Duration>,
-        last_event: Option<Event>,
         error: Option<<S::Item as TryEvent>::Error>,
         last_write: Instant,
         max_chunk: usize,
@@ -196,8 +194,19 @@ pin_project! {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Nothing written yet: the leading `retry:` (if any) goes first.
+    Start,
     Streaming,
     Done,
+}
+
+pin_project! {
+    /// The shutdown signal and the event to write when it fires.
+    struct Shutdown {
+        #[pin]
+        signal: WaitForCancellationFutureOwned,
+        last_event: Option<Event>,
+    }
 }
 
 impl<S> SseStream<S>
@@ -212,13 +221,11 @@ where
             sleep: None,
             shutdown: None,
             keep_alive: None,
-            leading: None,
             retry: None,
-            last_event: None,
             error: None,
             last_write: Instant::now(),
             max_chunk: DEFAULT_MAX_CHUNK,
-            state: State::Streaming,
+            state: State::Start,
         }
     }
 
@@ -232,7 +239,6 @@ where
 
     /// Writes `retry:` first, which sets how long the client waits before reconnecting.
     pub fn retry(mut self, retry: Duration) -> Self {
-        self.leading = Some(Event::retry(retry).into_bytes());
         self.retry = Some(retry);
         self
     }
@@ -240,8 +246,10 @@ where
     /// Ends the stream when `token` is cancelled, after writing `last_event` if given (for
     /// example a `retry:` with jitter, so that clients don't all reconnect at once).
     pub fn shutdown(mut self, token: CancellationToken, last_event: Option<Event>) -> Self {
-        self.shutdown = Some(token.cancelled_owned());
-        self.last_event = last_event;
+        self.shutdown = Some(Box::pin(Shutdown {
+            signal: token.cancelled_owned(),
+            last_event,
+        }));
         self
     }
 
@@ -299,16 +307,24 @@ where
         if *this.state == State::Done {
             return Poll::Ready(None);
         }
-        if let Some(shutdown) = this.shutdown.as_mut().as_pin_mut() {
-            if shutdown.poll(cx).is_ready() {
+        let leading = match *this.state {
+            State::Start => {
+                *this.state = State::Streaming;
+                this.retry.map(|retry| Event::retry(retry).into_bytes())
+            }
+            _ => None,
+        };
+        if let Some(shutdown) = this.shutdown.as_mut() {
+            let shutdown = shutdown.as_mut().project();
+            if shutdown.signal.poll(cx).is_ready() {
                 *this.state = State::Done;
-                let last = this.last_event.take().map(Event::into_bytes);
-                return Poll::Ready(join(this.leading.take(), last).map(Ok));
+                let last = shutdown.last_event.take().map(Event::into_bytes);
+                return Poll::Ready(join(leading, last).map(Ok));
             }
         }
 
         // Gather every event that is ready now into one chunk, up to max_chunk.
-        let mut chunk = Chunk::new(this.leading.take());
+        let mut chunk = Chunk::new(leading);
         let mut error = None;
         while chunk.len() < *this.max_chunk {
             match this.events.as_mut().poll_next(cx) {

@@ -17,6 +17,9 @@ use crate::Event;
 /// enough that a replay of a long ring doesn't hold the lock long.
 const MAX_BATCH: usize = 128;
 
+/// The most buffer room (in events) a parked subscriber keeps.
+const IDLE_BUF_CAPACITY: usize = 16;
+
 /// One subscriber's events: a [`Stream`] of [`Event`]s, each carrying its `id:`.
 ///
 /// It is a cursor into the hub's replay ring, not a channel: there is no task behind it,
@@ -152,6 +155,11 @@ impl Stream for Subscription {
                 }
                 Drained::Pending => {
                     this.parked = Some(waker_key(cx.waker()));
+                    if this.buf.capacity() > IDLE_BUF_CAPACITY {
+                        // After a burst, don't hold a batch's worth of room per idle
+                        // subscriber: with 10 000 of them that is tens of megabytes.
+                        this.buf = VecDeque::new();
+                    }
                     return Poll::Pending;
                 }
                 Drained::Lagged => {
