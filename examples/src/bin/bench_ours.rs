@@ -1,5 +1,5 @@
 //! `bench_ours`: the benchmark server built on this toolkit: sse-core's broadcast
-//! [`Hub`](sse_core::hub::Hub) (one encoded event shared by every subscriber, a cursor per
+//! [`Hub`] (one encoded event shared by every subscriber, a cursor per
 //! subscriber, no task or channel per client) served by the adapter of the chosen framework
 //! (`sse-axum`'s `Sse`, `sse-actix`'s `Sse`, `sse-warp`'s reply) with the toolkit's
 //! keep-alive.
