@@ -41,18 +41,18 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
-use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
 /// The shutdown signal [`SseStream::shutdown`] takes, re-exported from `tokio_util`.
 pub use tokio_util::sync::CancellationToken;
 
+use crate::heartbeat::HeartbeatTimer;
 use crate::Event;
 
 /// An item of an event stream: an [`Event`], or a `Result` of one.
@@ -179,14 +179,12 @@ pin_project! {
     {
         #[pin]
         events: S,
-        #[pin]
-        sleep: Option<Sleep>,
         // Boxed: most streams have none, and every idle stream's bytes count.
         shutdown: Option<Pin<Box<Shutdown>>>,
-        keep_alive: Option<KeepAlive>,
+        // The same timer sse-tower's and sse-actix's heartbeat bodies use.
+        keep_alive: Option<HeartbeatTimer>,
         retry: Option<Duration>,
         error: Option<<S::Item as TryEvent>::Error>,
-        last_write: Instant,
         max_chunk: usize,
         state: State,
     }
@@ -218,12 +216,10 @@ where
     pub fn new(events: S) -> Self {
         Self {
             events,
-            sleep: None,
             shutdown: None,
             keep_alive: None,
             retry: None,
             error: None,
-            last_write: Instant::now(),
             max_chunk: DEFAULT_MAX_CHUNK,
             state: State::Start,
         }
@@ -232,8 +228,10 @@ where
     /// Writes keep-alives while the stream is idle. The timer restarts after every write.
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
         // The timer is armed the first time the stream is idle (so this needs no runtime).
-        self.sleep = None;
-        self.keep_alive = Some(keep_alive);
+        self.keep_alive = Some(HeartbeatTimer::new(
+            Some(keep_alive.interval),
+            keep_alive.heartbeat.into_bytes(),
+        ));
         self
     }
 
@@ -278,7 +276,10 @@ where
     pub fn fmt_options(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
             .field("stream", &format_args!("{}", std::any::type_name::<S>()))
-            .field("keep_alive", &self.keep_alive)
+            .field(
+                "keep_alive",
+                &self.keep_alive.as_ref().and_then(HeartbeatTimer::interval),
+            )
             .field("retry", &self.retry)
             .field("shutdown", &self.shutdown.is_some())
             .finish()
@@ -354,37 +355,22 @@ where
             };
         }
         if let Some(bytes) = chunk.finish() {
-            if this.keep_alive.is_some() {
-                *this.last_write = Instant::now();
+            if let Some(timer) = this.keep_alive.as_mut() {
+                timer.on_data(&bytes);
             }
             return Poll::Ready(Some(Ok(bytes)));
         }
         if *this.state == State::Done {
+            if let Some(timer) = this.keep_alive.as_mut() {
+                timer.on_end();
+            }
             return Poll::Ready(None);
         }
 
         // Idle: write a keep-alive once the interval has passed since the last write.
-        let Some(keep_alive) = this.keep_alive.as_ref() else {
-            return Poll::Pending;
-        };
-        if this.sleep.is_none() {
-            let due = *this.last_write + keep_alive.interval;
-            this.sleep.set(Some(tokio::time::sleep_until(due)));
-        }
-        let Some(mut sleep) = this.sleep.as_mut().as_pin_mut() else {
-            return Poll::Pending;
-        };
-        loop {
-            ready!(sleep.as_mut().poll(cx));
-            let due = *this.last_write + keep_alive.interval;
-            let now = Instant::now();
-            if now >= due {
-                *this.last_write = now;
-                sleep.as_mut().reset(now + keep_alive.interval);
-                return Poll::Ready(Some(Ok(keep_alive.heartbeat.as_bytes().clone())));
-            }
-            // Something was written since the timer was armed: wait out the rest.
-            sleep.as_mut().reset(due);
+        match this.keep_alive.as_mut() {
+            Some(timer) => timer.poll_heartbeat(cx).map(|beat| Some(Ok(beat))),
+            None => Poll::Pending,
         }
     }
 }
@@ -485,6 +471,7 @@ mod tests {
     use super::*;
     use futures_util::{stream, FutureExt, StreamExt};
     use tokio::sync::mpsc;
+    use tokio::time::Instant;
     use tokio_stream_shim::Receiver;
 
     /// A tiny `Stream` over an mpsc receiver, so tests can feed events one at a time.
