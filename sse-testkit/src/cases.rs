@@ -3,7 +3,7 @@
 
 use sse_core::parse::Frame;
 
-use crate::client::{independent_client_events, wait_until, Request};
+use crate::client::{independent_client_events, Request};
 use crate::fixture::{Fixture, Harness};
 
 async fn start<H: Harness>() -> (Fixture, crate::Server) {
@@ -160,10 +160,7 @@ pub async fn disconnect_frees_the_stream<H: Harness>() {
     for client in clients {
         client.disconnect();
     }
-    wait_until("every disconnected stream is dropped", || {
-        fixture.live_streams() == 0
-    })
-    .await;
+    fixture.wait_for_live_streams(0).await;
     server.shutdown().await;
 }
 

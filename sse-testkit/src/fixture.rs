@@ -13,7 +13,7 @@ use futures_util::{stream, Stream, StreamExt};
 use sse_core::parse::Message;
 use sse_core::stream::CancellationToken;
 use sse_core::{Event, LastEventId};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 /// The stream every fixture route returns.
 pub type FixtureStream = Pin<Box<dyn Stream<Item = Result<Event, FixtureError>> + Send>>;
@@ -60,7 +60,8 @@ pub struct Fixture {
 }
 
 struct Inner {
-    live: AtomicUsize,
+    /// A watch, so tests await the count instead of polling it.
+    live: watch::Sender<usize>,
     opened: AtomicUsize,
     gate: Semaphore,
     shutdown: CancellationToken,
@@ -89,7 +90,25 @@ impl Fixture {
 
     /// Streams of `/live` now open (a stream is counted until the server drops it).
     pub fn live_streams(&self) -> usize {
-        self.inner.live.load(Ordering::SeqCst)
+        *self.inner.live.borrow()
+    }
+
+    /// Waits until exactly `count` streams of `/live` are open.
+    ///
+    /// # Panics
+    ///
+    /// If that does not happen within [`crate::DEADLINE`] (a hang, not a timing assertion).
+    pub async fn wait_for_live_streams(&self, count: usize) {
+        let mut live = self.inner.live.subscribe();
+        tokio::time::timeout(crate::DEADLINE, live.wait_for(|live| *live == count))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{count} live streams: still {} at the deadline",
+                    self.live_streams()
+                )
+            })
+            .expect("the fixture holds the sender");
     }
 
     /// Streams of `/live` opened so far.
@@ -239,7 +258,7 @@ impl Fixture {
 impl Default for Inner {
     fn default() -> Self {
         Self {
-            live: AtomicUsize::new(0),
+            live: watch::Sender::new(0),
             opened: AtomicUsize::new(0),
             gate: Semaphore::new(0),
             shutdown: CancellationToken::new(),
@@ -252,7 +271,7 @@ struct LiveGuard(Arc<Inner>);
 
 impl LiveGuard {
     fn new(inner: Arc<Inner>) -> Self {
-        inner.live.fetch_add(1, Ordering::SeqCst);
+        inner.live.send_modify(|live| *live += 1);
         inner.opened.fetch_add(1, Ordering::SeqCst);
         Self(inner)
     }
@@ -260,7 +279,7 @@ impl LiveGuard {
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
-        self.0.live.fetch_sub(1, Ordering::SeqCst);
+        self.0.live.send_modify(|live| *live -= 1);
     }
 }
 
