@@ -25,7 +25,7 @@ use sse_actix::{
     CancellationToken, Event, Sse,
 };
 use sse_core::parse::Frame;
-use sse_testkit::{wait_until, Request, SseResponse};
+use sse_testkit::{Request, SseResponse, DEADLINE};
 use tokio::sync::mpsc;
 
 /// Where `Compress` stands relative to `SseMiddleware`.
@@ -341,10 +341,7 @@ async fn stream_limit_answers_503_and_the_permit_lives_as_long_as_the_body() {
 
     // One client goes away: its body is dropped and its permit comes back.
     open.pop().unwrap().disconnect();
-    wait_until("the disconnected stream's permit is back", || {
-        stats.live() == 1
-    })
-    .await;
+    wait_live(&stats, 1).await;
     let mut again = server.get("/raw").send().await;
     assert_eq!(again.status, 200);
     assert_eq!(again.next_event().await.data, "first");
@@ -403,7 +400,7 @@ async fn two_hundred_disconnecting_clients_bring_the_live_count_back_to_zero() {
     for client in clients {
         client.disconnect();
     }
-    wait_until("every disconnected stream is dropped", || stats.live() == 0).await;
+    wait_live(&stats, 0).await;
     assert_eq!((stats.opened(), stats.closed()), (200, 200));
     server.stop().await;
 }
@@ -505,4 +502,12 @@ async fn no_heartbeat_after_the_end() {
     tokio::time::sleep(INTERVAL * 10).await;
     assert!(next(&mut body).await.is_none());
     assert_eq!(body.size(), BodySize::Stream);
+}
+
+/// Waits until exactly `count` streams are live; fails at the testkit's deadline (a hang, not
+/// a timing assertion).
+async fn wait_live(stats: &SseStats, count: usize) {
+    tokio::time::timeout(DEADLINE, stats.wait_live(count))
+        .await
+        .unwrap_or_else(|_| panic!("{count} live streams not reached: {stats:?}"));
 }

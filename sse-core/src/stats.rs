@@ -43,6 +43,9 @@ struct Counters {
     opened: AtomicU64,
     closed: AtomicU64,
     rejected: AtomicU64,
+    /// Woken whenever `live` changes, for [`SseStats::wait_live`].
+    #[cfg(feature = "tokio")]
+    changed: tokio::sync::Notify,
 }
 
 impl SseStats {
@@ -90,6 +93,8 @@ impl SseStats {
         match acquired {
             Ok(_before) => {
                 counters.opened.fetch_add(1, Ordering::Relaxed);
+                #[cfg(feature = "tokio")]
+                counters.changed.notify_waiters();
                 #[cfg(feature = "tracing")]
                 tracing::debug!(live = _before + 1, "SSE stream opened");
                 Some(StreamGuard {
@@ -107,6 +112,42 @@ impl SseStats {
                 );
                 None
             }
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+impl SseStats {
+    /// Waits until exactly `count` streams are live: `wait_live(0)` after a shutdown signal
+    /// waits for every stream to close, without polling the counter.
+    ///
+    /// ```
+    /// use sse_core::stats::SseStats;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let stats = SseStats::new();
+    /// let guard = stats.try_open(None).unwrap();
+    /// let closed = tokio::spawn({
+    ///     let stats = stats.clone();
+    ///     async move { stats.wait_live(0).await }
+    /// });
+    /// drop(guard);
+    /// closed.await.unwrap();
+    /// assert_eq!(stats.live(), 0);
+    /// # }
+    /// ```
+    pub async fn wait_live(&self, count: usize) {
+        loop {
+            let changed = self.shared.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            // Registered before the check, so a change in between still wakes us.
+            changed.as_mut().enable();
+            if self.live() == count {
+                return;
+            }
+            changed.await;
         }
     }
 }
@@ -184,6 +225,8 @@ impl Drop for StreamGuard {
         let counters = &self.stats.shared;
         let _live = counters.live.fetch_sub(1, Ordering::AcqRel) - 1;
         counters.closed.fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "tokio")]
+        counters.changed.notify_waiters();
         #[cfg(feature = "tracing")]
         tracing::debug!(
             reason = self.reason.as_str(),

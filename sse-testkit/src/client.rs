@@ -298,20 +298,3 @@ pub async fn independent_client_events(
         .expect("independent client: events within the deadline");
     events
 }
-
-/// Waits until `check` returns true, polling every 10 ms, and fails the test after
-/// [`DEADLINE`] (a hang, not a timing assertion).
-///
-/// # Panics
-///
-/// If `check` is still false at the deadline; `what` names the condition.
-pub async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while !check() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}

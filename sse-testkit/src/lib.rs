@@ -22,9 +22,7 @@ pub mod cases;
 mod client;
 mod fixture;
 
-pub use client::{
-    independent_client_events, wait_until, ForeignEvent, Request, SseResponse, DEADLINE,
-};
+pub use client::{independent_client_events, ForeignEvent, Request, SseResponse, DEADLINE};
 pub use fixture::{Fixture, FixtureError, FixtureStream, Harness, Server, StreamOptions};
 
 #[cfg(test)]

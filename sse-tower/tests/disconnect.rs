@@ -8,7 +8,7 @@ use axum::{response::IntoResponse, routing::get, Router};
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 use sse_tower::SseLayer;
-use support::{get_h1, read_event, serve, sse_response, wait_until};
+use support::{get_h1, read_event, serve, sse_response, wait_live};
 
 async fn events() -> impl IntoResponse {
     sse_response(stream::iter([Bytes::from_static(b"data: hello\n\n")]).chain(stream::pending()))
@@ -52,7 +52,7 @@ async fn live_count_returns_to_zero_after_200_clients_close_abruptly() {
         socket.set_zero_linger().unwrap();
         drop(socket);
     }
-    wait_until(Duration::from_secs(20), || stats.live() == 0).await;
+    wait_live(&stats, 0, Duration::from_secs(20)).await;
     assert_eq!(stats.closed(), CLIENTS as u64);
     assert_eq!(stats.rejected(), 0);
 }
@@ -67,7 +67,7 @@ async fn hyper_client_drop_releases_the_stream() {
     read_event(&mut body, &mut BytesMut::new()).await;
     assert_eq!(stats.live(), 1);
     drop(body);
-    wait_until(Duration::from_secs(10), || stats.live() == 0).await;
+    wait_live(&stats, 0, Duration::from_secs(10)).await;
 }
 
 #[tokio::test]
@@ -84,6 +84,6 @@ async fn http2_streams_are_released_when_their_connections_drop() {
     }
     assert_eq!(stats.live(), 20);
     drop(bodies);
-    wait_until(Duration::from_secs(10), || stats.live() == 0).await;
+    wait_live(&stats, 0, Duration::from_secs(10)).await;
     assert_eq!(stats.closed(), 20);
 }

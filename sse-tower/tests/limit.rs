@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 use http::{header, StatusCode};
 use sse_tower::{OverLimit, SseLayer};
-use support::{get_h1, read_all, read_event, serve, sse_response, wait_until};
+use support::{get_h1, read_all, read_event, serve, sse_response, wait_live};
 
 async fn events() -> impl IntoResponse {
     sse_response(stream::iter([Bytes::from_static(b"data: hello\n\n")]).chain(stream::pending()))
@@ -54,7 +54,7 @@ async fn beyond_the_limit_is_503_until_a_stream_closes() {
     assert_eq!(res.status(), StatusCode::OK);
 
     drop(open.pop());
-    wait_until(Duration::from_secs(10), || stats.live() == 1).await;
+    wait_live(&stats, 1, Duration::from_secs(10)).await;
 
     let res = get_h1(addr, "/events", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -104,7 +104,7 @@ async fn retry_later_answers_200_with_only_a_jittered_retry_field() {
     assert_eq!(stats.rejected(), 5);
     assert_eq!(stats.live(), 1);
     drop(first);
-    wait_until(Duration::from_secs(10), || stats.live() == 0).await;
+    wait_live(&stats, 0, Duration::from_secs(10)).await;
 }
 
 #[tokio::test]

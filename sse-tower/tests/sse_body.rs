@@ -31,5 +31,6 @@ async fn mid_stream_error_ends_the_response_normally() {
     assert_eq!(res.headers()[header::TRANSFER_ENCODING], "chunked");
     // `read_all` fails on an aborted chunked body; a clean end collects.
     assert_eq!(read_all(res.into_body()).await, "data: one\n\n");
-    support::wait_until(std::time::Duration::from_secs(10), || stats.closed() == 1).await;
+    support::wait_live(&stats, 0, std::time::Duration::from_secs(10)).await;
+    assert_eq!(stats.closed(), 1);
 }

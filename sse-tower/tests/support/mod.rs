@@ -134,16 +134,14 @@ where
         .to_bytes()
 }
 
-/// Polls `cond` until it holds; panics when `deadline` passes first.
-pub async fn wait_until(deadline: Duration, mut cond: impl FnMut() -> bool) {
-    let start = tokio::time::Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < deadline,
-            "condition not met within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+/// Waits until exactly `count` streams are live; panics when `deadline` passes first (a
+/// hang, not a timing assertion).
+pub async fn wait_live(stats: &sse_tower::SseStats, count: usize, deadline: Duration) {
+    tokio::time::timeout(deadline, stats.wait_live(count))
+        .await
+        .unwrap_or_else(|_| {
+            panic!("{count} live streams not reached within {deadline:?}: {stats:?}")
+        });
 }
 
 /// A response with `text/event-stream` streaming `chunks`.
