@@ -28,15 +28,26 @@
 //! # }
 //! ```
 //!
+//! [`serve()`] (feature `serve`) is a connection loop for tower services that keeps idle
+//! connections about as small as hyper's own HTTP/1 connection, where `axum::serve` and
+//! `warp::serve` hold several KB more per connection.
+//!
 //! # Features
 //!
-//! None: the crate needs tokio's timer for heartbeats and always builds with it.
+//! - `serve`: [`serve()`] and its [module](mod@serve) (hyper, hyper-util). Off by default.
+//!
+//! The crate needs tokio's timer for heartbeats and always builds with it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub mod serve;
 pub mod sse;
 
 pub use body::{response_headers, SseBody};
+#[cfg(feature = "serve")]
+pub use serve::serve;
 pub use sse::{
     HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseLayer, SseService, SseStats,
 };

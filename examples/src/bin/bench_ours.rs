@@ -9,8 +9,9 @@
 //!     --addr 127.0.0.1:4000 --heartbeat-ms 1000
 //! ```
 //!
-//! `--serve http1` serves the axum or warp app with hyper's HTTP/1 connection alone instead
-//! of `axum::serve`/`warp::serve`, to measure what those cost per connection.
+//! `--serve toolkit` serves the axum or warp app with `sse_tower::serve`, `--serve http1`
+//! with hyper's HTTP/1 connection alone, instead of `axum::serve`/`warp::serve`, to measure
+//! what each costs per connection.
 //!
 //! Routes: `GET /events`, `POST /publish?n=&size=&rate=`, `GET /stats` (see `scripts/bench`).
 
@@ -100,10 +101,10 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    if args.serve == "http1" {
-        return bench_common::serve_http1(listener, app).await;
+    match args.serve.as_str() {
+        "framework" => axum::serve(listener, app).await,
+        mode => bench_common::serve_tower(mode, listener, app).await,
     }
-    axum::serve(listener, app).await
 }
 
 async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
@@ -130,15 +131,12 @@ async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
         .and(warp::get())
         .map(move || state.stats());
     let routes = events.or(publish).or(stats);
-    if args.serve == "http1" {
-        let service = tower::ServiceBuilder::new()
-            .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
-            .service(warp::service(routes));
-        let listener = tokio::net::TcpListener::bind(args.addr).await?;
-        return bench_common::serve_http1(listener, service).await;
+    if args.serve == "framework" {
+        warp::serve(routes).run(args.addr).await;
+        return Ok(());
     }
-    warp::serve(routes).run(args.addr).await;
-    Ok(())
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    bench_common::serve_tower(&args.serve, listener, warp::service(routes)).await
 }
 
 fn serve_actix(args: ServerArgs) -> std::io::Result<()> {

@@ -79,8 +79,8 @@ async fn main() -> std::io::Result<()> {
         .route("/stats", get(stats))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    if args.serve == "http1" {
-        return bench_common::serve_http1(listener, app).await;
+    match args.serve.as_str() {
+        "framework" => axum::serve(listener, app).await,
+        mode => bench_common::serve_tower(mode, listener, app).await,
     }
-    axum::serve(listener, app).await
 }

@@ -68,13 +68,10 @@ async fn main() -> std::io::Result<()> {
         })
     };
     let routes = events.or(publish).or(stats);
-    if args.serve == "http1" {
-        let service = tower::ServiceBuilder::new()
-            .map_response(|response: http::Response<_>| response.map(axum::body::Body::new))
-            .service(warp::service(routes));
-        let listener = tokio::net::TcpListener::bind(args.addr).await?;
-        return bench_common::serve_http1(listener, service).await;
+    if args.serve == "framework" {
+        warp::serve(routes).run(args.addr).await;
+        return Ok(());
     }
-    warp::serve(routes).run(args.addr).await;
-    Ok(())
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    bench_common::serve_tower(&args.serve, listener, warp::service(routes)).await
 }

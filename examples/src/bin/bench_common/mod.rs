@@ -37,8 +37,8 @@ pub(crate) struct ServerArgs {
     /// Which framework serves `bench_ours` (ignored by the peers).
     #[arg(long, default_value = "axum")]
     pub(crate) framework: String,
-    /// How `bench_ours` serves axum or warp: `framework` (`axum::serve`, `warp::serve`) or
-    /// `http1` (hyper's HTTP/1 connection alone).
+    /// How axum and warp apps are served: `framework` (`axum::serve`, `warp::serve`),
+    /// `toolkit` (`sse_tower::serve`) or `http1` (hyper's HTTP/1 connection alone, the floor).
     #[arg(long, default_value = "framework")]
     pub(crate) serve: String,
 }
@@ -128,25 +128,37 @@ where
     }
 }
 
-/// Serves `service` with hyper's HTTP/1 connection alone (no HTTP/2 detection, no
-/// upgrades): the floor that `--serve http1` measures against `axum::serve`/`warp::serve`.
-pub(crate) async fn serve_http1<S>(
+/// Serves `service` as `--serve` says, for the modes other than `framework`: `toolkit`
+/// (`sse_tower::serve`), or `http1`: hyper's HTTP/1 connection alone (no HTTP/2 detection,
+/// no upgrades, no graceful shutdown), the floor the other two are measured against.
+pub(crate) async fn serve_tower<S, B>(
+    mode: &str,
     listener: tokio::net::TcpListener,
     service: S,
 ) -> std::io::Result<()>
 where
-    S: tower::Service<
-            http::Request<hyper::body::Incoming>,
-            Response = http::Response<axum::body::Body>,
-        > + Clone
+    S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
+        + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
 
+    match mode {
+        "toolkit" => return sse_tower::serve(listener, service).await,
+        "http1" => {}
+        other => {
+            return Err(std::io::Error::other(format!(
+                "unknown --serve {other:?} (framework, toolkit or http1)"
+            )))
+        }
+    }
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
