@@ -2,8 +2,8 @@
 //! responses, with `sse_warp::reply` for event streams.
 //!
 //! warp's own compression filters would compress event streams too, so the filter is served
-//! as a tower service (`warp::service`) on hyper-util, under the same tower middleware as
-//! axum: `CorsLayer`, `CompressionLayer` and, inside it, `SseLayer`.
+//! as a tower service (`warp::service`) by `sse_tower::serve`, under the same tower
+//! middleware as axum: `CorsLayer`, `CompressionLayer` and, inside it, `SseLayer`.
 //!
 //! # Example
 //!
@@ -19,15 +19,10 @@
 //! ```
 
 use std::io;
-use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use http::{HeaderMap, Method};
 use http_body_util::BodyExt;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::compression::{CompressionBody, CompressionLayer};
@@ -122,35 +117,7 @@ pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
         .layer(layers::sse(app.config()))
         .service(warp::service(routes(app.clone())));
     let token = app.shutdown_token();
-    let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(err) => {
-                    // Out of file descriptors, say: wait a little rather than spin.
-                    tracing::warn!(error = %err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = token.cancelled() => break,
-        };
-        let connection = builder
-            .serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service.clone()),
-            )
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
+    sse_tower::serve(listener, service)
+        .with_graceful_shutdown(token.cancelled_owned())
+        .await
 }
