@@ -102,8 +102,9 @@
 //! - **Errors.** actix-web-lab's body fails on an `Err` item, which makes actix abort the
 //!   connection mid-chunk. Here the error is logged and the body ends cleanly, so the client
 //!   reconnects with its `Last-Event-ID`.
-//! - **Keep-alive** comes after an idle interval since the last write (a tokio `Sleep`
-//!   re-armed from the last write), not on a fixed `Interval` that ticks while events flow;
+//! - **Keep-alive** comes after an idle interval since the last write (one ticker per
+//!   worker runtime wakes the streams whose heartbeat is due; no timer per stream), not on
+//!   a fixed `Interval` per stream that ticks while events flow;
 //!   its text or event is configurable through [`KeepAlive`]. Several events that are ready
 //!   together go out as one chunk.
 //! - **Shutdown.** [`Sse::with_shutdown`] ends streams on a [`CancellationToken`], with an

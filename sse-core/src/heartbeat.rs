@@ -35,15 +35,15 @@ pub use self::timer::HeartbeatTimer;
 mod timer {
     use std::{
         fmt,
-        future::Future,
-        pin::Pin,
-        task::{ready, Context, Poll},
+        sync::Arc,
+        task::{Context, Poll, Waker},
         time::Duration,
     };
 
     use bytes::Bytes;
-    use tokio::time::{Instant, Sleep};
+    use tokio::time::Instant;
 
+    use super::ticker::Ticker;
     use crate::boundary::EventBoundary;
 
     /// When to inject a heartbeat comment into a body: after it has been idle for an
@@ -56,12 +56,14 @@ mod timer {
     /// write. While an event is half written the timer is not even polled; the next write
     /// wakes the body.
     ///
-    /// Every chunk counts as activity, including the body's own comments. The timer is armed
-    /// once. A chunk only sets a flag; when the inner body next returns `Pending` (the end of
-    /// a burst, which is when the chunk was written) the time is read once and recorded as the
-    /// last write. When the timer fires early it is re-armed to the last write plus the
-    /// interval. It is allocated the first time the stream goes idle at a boundary, and freed
-    /// at the end.
+    /// There is no timer per stream: every stream with the same interval on a runtime shares
+    /// one ticker task, which ticks eight times per interval and wakes only the streams whose
+    /// heartbeat came due at that tick. A heartbeat therefore goes out between one interval
+    /// and one and an eighth intervals after the last write. A stream registers with the
+    /// ticker once per idle interval, not per event: every chunk only sets a flag, and when
+    /// the inner body next returns `Pending` (the end of a burst, which is when the chunk was
+    /// written) the time is read once and recorded as the last write. A stream woken for a
+    /// tick that came before its (since postponed) heartbeat registers again.
     ///
     /// It needs a tokio runtime with the time driver.
     ///
@@ -87,7 +89,9 @@ mod timer {
     pub struct HeartbeatTimer {
         interval: Option<Duration>,
         comment: Bytes,
-        sleep: Option<Pin<Box<Sleep>>>,
+        ticker: Option<Arc<Ticker>>,
+        /// The tick this stream is registered for, and the waker registered.
+        waiting: Option<(u64, Waker)>,
         last_write: Instant,
         written: bool,
         boundary: EventBoundary,
@@ -101,7 +105,8 @@ mod timer {
             Self {
                 interval,
                 comment,
-                sleep: None,
+                ticker: None,
+                waiting: None,
                 last_write: Instant::now(),
                 written: false,
                 boundary: EventBoundary::START,
@@ -146,10 +151,11 @@ mod timer {
             }
         }
 
-        /// Records the end (or failure) of the inner body, and frees the timer.
+        /// Records the end (or failure) of the inner body, and leaves the ticker.
         pub fn on_end(&mut self) {
             self.ended = true;
-            self.sleep = None;
+            self.ticker = None;
+            self.waiting = None;
         }
 
         /// Called when the inner body returns `Pending`: the heartbeat to send now, if the
@@ -167,24 +173,32 @@ mod timer {
             if !self.boundary.at_boundary() {
                 return Poll::Pending;
             }
-            let last_write = self.last_write;
-            let sleep = self
-                .sleep
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(last_write + interval)));
-            loop {
-                ready!(sleep.as_mut().poll(cx));
-                let due = self.last_write + interval;
-                if due > sleep.deadline() {
-                    // Written to since the timer was armed: wait for the rest of the interval.
-                    sleep.as_mut().reset(due);
-                    continue;
+            let ticker = match &self.ticker {
+                Some(ticker) if !ticker.is_stopped() => ticker,
+                // First idle poll, or the runtime whose ticker this was has shut down.
+                _ => {
+                    self.waiting = None;
+                    self.ticker.insert(Ticker::for_interval(interval))
                 }
-                let now = Instant::now();
-                self.last_write = now;
-                sleep.as_mut().reset(now + interval);
-                self.boundary = self.boundary.advance(&self.comment);
-                return Poll::Ready(self.comment.clone());
+            };
+            let due = self.last_write + interval;
+            if let Some((tick, waker)) = &self.waiting {
+                if !ticker.has_passed(*tick) {
+                    if waker.will_wake(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                } else if Instant::now() >= due {
+                    self.last_write = Instant::now();
+                    self.boundary = self.boundary.advance(&self.comment);
+                    self.waiting = None;
+                    return Poll::Ready(self.comment.clone());
+                }
+                // Written to since it registered (its heartbeat moved later), or polled by
+                // another task: register again.
             }
+            let tick = ticker.register(due, cx.waker());
+            self.waiting = Some((tick, cx.waker().clone()));
+            Poll::Pending
         }
     }
 
@@ -196,6 +210,162 @@ mod timer {
                 .field("at_boundary", &self.boundary.at_boundary())
                 .field("ended", &self.ended)
                 .finish()
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+mod ticker {
+    //! One ticker task per runtime and interval, shared by every heartbeat timer with that
+    //! interval: a timer wheel of [`BUCKETS`] buckets of wakers, one drained per tick.
+
+    use std::{
+        array,
+        sync::{
+            atomic::{AtomicBool, AtomicU64, Ordering},
+            Arc, Mutex, PoisonError, Weak,
+        },
+        task::Waker,
+        time::Duration,
+    };
+
+    use tokio::{
+        runtime::{self, Handle},
+        time::Instant,
+    };
+
+    /// Ticks per interval: a heartbeat goes out at most an eighth of an interval late.
+    const TICKS_PER_INTERVAL: u32 = 8;
+    /// A stream registers at most one interval (plus one tick for rounding) ahead.
+    const BUCKETS: usize = TICKS_PER_INTERVAL as usize + 2;
+
+    /// The running tickers, by runtime and interval.
+    static TICKERS: Mutex<Vec<(runtime::Id, Duration, Weak<Ticker>)>> = Mutex::new(Vec::new());
+
+    pub(super) struct Ticker {
+        start: Instant,
+        tick: Duration,
+        /// The last tick whose bucket has been drained.
+        passed: AtomicU64,
+        /// Set when the ticker task is gone (its runtime shut down).
+        stopped: AtomicBool,
+        buckets: Mutex<[Vec<Waker>; BUCKETS]>,
+    }
+
+    impl Ticker {
+        /// The ticker for `interval` on the current runtime, started if there is none.
+        ///
+        /// # Panics
+        ///
+        /// Outside a tokio runtime, as a tokio `Sleep` would.
+        pub(super) fn for_interval(interval: Duration) -> Arc<Self> {
+            let handle = Handle::current();
+            let id = handle.id();
+            let mut tickers = TICKERS.lock().unwrap_or_else(PoisonError::into_inner);
+            let running = tickers
+                .iter()
+                .filter(|(runtime, every, _)| *runtime == id && *every == interval)
+                .find_map(|(_, _, ticker)| ticker.upgrade())
+                .filter(|ticker| !ticker.is_stopped());
+            if let Some(ticker) = running {
+                return ticker;
+            }
+            tickers.retain(|(_, _, ticker)| {
+                ticker.upgrade().is_some_and(|ticker| !ticker.is_stopped())
+            });
+            let ticker = Arc::new(Self {
+                start: Instant::now(),
+                tick: (interval / TICKS_PER_INTERVAL).max(Duration::from_millis(1)),
+                passed: AtomicU64::new(0),
+                stopped: AtomicBool::new(false),
+                buckets: Mutex::new(array::from_fn(|_| Vec::new())),
+            });
+            tickers.push((id, interval, Arc::downgrade(&ticker)));
+            handle.spawn(run(StopOnDrop(ticker.clone())));
+            ticker
+        }
+
+        /// When `tick` comes.
+        fn at(&self, tick: u64) -> Instant {
+            let nanos = u64::try_from(self.tick.as_nanos()).unwrap_or(u64::MAX);
+            self.start + Duration::from_nanos(nanos.saturating_mul(tick))
+        }
+
+        /// Whether the ticker task is gone: its timers must find a new one.
+        pub(super) fn is_stopped(&self) -> bool {
+            self.stopped.load(Ordering::Acquire)
+        }
+
+        /// Whether the streams registered for `tick` have been woken.
+        pub(super) fn has_passed(&self, tick: u64) -> bool {
+            self.passed.load(Ordering::Acquire) >= tick
+        }
+
+        /// Wakes `waker` at the first tick at or after `due`; returns that tick.
+        pub(super) fn register(&self, due: Instant, waker: &Waker) -> u64 {
+            let offset = due.saturating_duration_since(self.start).as_nanos();
+            let tick = self.tick.as_nanos();
+            let at_or_after = u64::try_from(offset.div_ceil(tick)).unwrap_or(u64::MAX);
+            let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+            let passed = self.passed.load(Ordering::Acquire);
+            // Not a passed tick, and not so far ahead that the bucket is one still to come.
+            let tick = at_or_after.clamp(passed + 1, passed + BUCKETS as u64 - 1);
+            buckets[bucket(tick)].push(waker.clone());
+            tick
+        }
+    }
+
+    fn bucket(tick: u64) -> usize {
+        (tick % BUCKETS as u64) as usize
+    }
+
+    /// Owns the ticker task's reference; marks the ticker stopped and wakes its streams
+    /// when the task is dropped (its runtime shutting down) or returns.
+    struct StopOnDrop(Arc<Ticker>);
+
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.stopped.store(true, Ordering::Release);
+            let buckets = std::mem::replace(
+                &mut *self
+                    .0
+                    .buckets
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+                array::from_fn(|_| Vec::new()),
+            );
+            buckets.into_iter().flatten().for_each(Waker::wake);
+        }
+    }
+
+    async fn run(ticker: StopOnDrop) {
+        let ticker = &ticker.0;
+        let mut woken = Vec::new();
+        let mut next: u64 = 1;
+        loop {
+            tokio::time::sleep_until(ticker.at(next)).await;
+            // Every tick that has passed, if this task ran late.
+            let elapsed = ticker.start.elapsed().as_nanos() / ticker.tick.as_nanos();
+            let last = u64::try_from(elapsed).unwrap_or(u64::MAX).max(next);
+            {
+                let mut buckets = ticker
+                    .buckets
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                for tick in next..=last.min(next + BUCKETS as u64) {
+                    woken.append(&mut buckets[bucket(tick)]);
+                }
+                ticker.passed.store(last, Ordering::Release);
+            }
+            woken.drain(..).for_each(Waker::wake);
+            next = last + 1;
+            // No timer holds the ticker any more: stop (under the registry's lock, so that
+            // no timer picks it up meanwhile).
+            let mut tickers = TICKERS.lock().unwrap_or_else(PoisonError::into_inner);
+            if Arc::strong_count(ticker) == 1 {
+                tickers.retain(|(_, _, other)| !Weak::ptr_eq(other, &Arc::downgrade(ticker)));
+                return;
+            }
         }
     }
 }
@@ -231,20 +401,31 @@ mod tests {
             }
         }
 
+        /// Heartbeats go out at the ticker's first tick at or after they are due.
+        #[track_caller]
+        fn assert_within_a_tick(idle: Duration, interval: Duration) {
+            assert!(
+                idle >= interval && idle <= interval + interval / 8,
+                "a heartbeat after {idle:?} idle, expected {interval:?} to {:?}",
+                interval + interval / 8
+            );
+        }
+
         #[tokio::test(start_paused = true)]
         async fn a_write_pushes_the_heartbeat_back_by_a_whole_interval() {
             let mut timer = HeartbeatTimer::every(INTERVAL);
-            let start = Instant::now();
             assert_eq!(poll_once(&mut timer).await, None);
             advance(Duration::from_secs(6)).await;
             timer.on_data(b"data: a\n\n");
             assert_eq!(poll_once(&mut timer).await, None);
+            let written = Instant::now();
             let beat = poll_fn(|cx| timer.poll_heartbeat(cx)).await;
             assert_eq!(beat, DEFAULT_COMMENT);
-            assert_eq!(start.elapsed(), Duration::from_secs(16));
+            assert_within_a_tick(written.elapsed(), INTERVAL);
             // The heartbeat counts as a write: the next one is a whole interval later.
+            let beat_at = Instant::now();
             poll_fn(|cx| timer.poll_heartbeat(cx)).await;
-            assert_eq!(start.elapsed(), Duration::from_secs(26));
+            assert_within_a_tick(beat_at.elapsed(), INTERVAL);
         }
 
         #[tokio::test(start_paused = true)]
@@ -254,13 +435,10 @@ mod tests {
             advance(INTERVAL * 3).await;
             assert_eq!(poll_once(&mut timer).await, None);
             timer.on_data(b"\n\n");
-            // The body's next idle poll, right after the write, records its time.
-            assert_eq!(poll_once(&mut timer).await, None);
-            advance(INTERVAL).await;
-            assert_eq!(
-                poll_once(&mut timer).await.as_deref(),
-                Some(DEFAULT_COMMENT)
-            );
+            let written = Instant::now();
+            let beat = poll_fn(|cx| timer.poll_heartbeat(cx)).await;
+            assert_eq!(beat, DEFAULT_COMMENT);
+            assert_within_a_tick(written.elapsed(), INTERVAL);
             timer.on_end();
             assert!(timer.is_ended());
             advance(INTERVAL * 2).await;
@@ -269,6 +447,56 @@ mod tests {
             let mut off = HeartbeatTimer::new(None, comment("x"));
             advance(INTERVAL * 2).await;
             assert_eq!(poll_once(&mut off).await, None);
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn timers_share_one_ticker_task_that_stops_when_unused() {
+            let tasks = || {
+                tokio::runtime::Handle::current()
+                    .metrics()
+                    .num_alive_tasks()
+            };
+            let mut timers: Vec<_> = (0..100).map(|_| HeartbeatTimer::every(INTERVAL)).collect();
+            for (i, timer) in timers.iter_mut().enumerate() {
+                // Idle since different instants: due at different ticks.
+                advance(INTERVAL / 100).await;
+                timer.on_data(format!("data: {i}\n\n").as_bytes());
+                assert_eq!(poll_once(timer).await, None);
+            }
+            assert_eq!(tasks(), 1, "one ticker task for 100 timers");
+            // Each gets its heartbeat, one interval (to a tick) after its last write.
+            for timer in &mut timers {
+                let beat = poll_fn(|cx| timer.poll_heartbeat(cx)).await;
+                assert_eq!(beat, DEFAULT_COMMENT);
+            }
+            // Another interval makes the ticker see all its timers gone.
+            drop(timers);
+            advance(INTERVAL).await;
+            tokio::task::yield_now().await;
+            assert_eq!(tasks(), 0, "the ticker stops without timers");
+        }
+
+        #[test]
+        fn a_timer_outlives_the_runtime_of_its_ticker() {
+            let runtime = || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .start_paused(true)
+                    .build()
+                    .unwrap()
+            };
+            let mut timer = HeartbeatTimer::every(INTERVAL);
+            runtime().block_on(async {
+                assert_eq!(poll_once(&mut timer).await, None);
+            });
+            // The first runtime, and its ticker task, are gone.
+            let beat = runtime().block_on(async {
+                let start = Instant::now();
+                let beat = poll_fn(|cx| timer.poll_heartbeat(cx)).await;
+                assert!(start.elapsed() <= INTERVAL + INTERVAL / 8);
+                beat
+            });
+            assert_eq!(beat, DEFAULT_COMMENT);
         }
     }
 }

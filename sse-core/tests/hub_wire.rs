@@ -35,11 +35,13 @@ fn a_subscription_body_is_an_axum_body() {
 }
 
 /// The bytes an SSE stream over a hub subscription holds inline, which every open
-/// connection pays: the keep-alive timer and the shutdown state live on the heap only when
-/// used. The bound keeps per-connection memory from creeping back (it was 488 bytes before
-/// those moved out; 248 on x86_64 now).
+/// connection pays: the shutdown state lives on the heap only when used, and the keep-alive
+/// timer has no per-stream timer entry (a shared ticker wakes it). The bound keeps
+/// per-connection memory from creeping back (it was 488 bytes before the shutdown state and
+/// a boxed timer moved out, 248 with a boxed tokio `Sleep` of ~110 bytes on the heap, 272 on
+/// x86_64 with the ticker's registration inline and nothing on the heap).
 #[test]
 fn a_hub_stream_stays_small() {
     let size = std::mem::size_of::<sse_core::SseStream<sse_core::hub::Subscription>>();
-    assert!(size <= 256, "SseStream<Subscription> is {size} bytes");
+    assert!(size <= 272, "SseStream<Subscription> is {size} bytes");
 }
