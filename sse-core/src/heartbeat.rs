@@ -58,8 +58,10 @@ mod timer {
     ///
     /// There is no timer per stream: every stream with the same interval on a runtime shares
     /// one ticker task, which ticks eight times per interval and wakes only the streams whose
-    /// heartbeat came due at that tick. A heartbeat therefore goes out between one interval
-    /// and one and an eighth intervals after the last write. A stream registers with the
+    /// heartbeat came due at that tick. A heartbeat goes out at the last tick no later than
+    /// one interval after the last write: never more than an interval after it (so a proxy's
+    /// idle timeout set from the interval holds), at the earliest seven eighths of one after
+    /// an event, and exactly one interval apart on an idle stream. A stream registers with the
     /// ticker once per idle interval, not per event: every chunk only sets a flag, and when
     /// the inner body next returns `Pending` (the end of a burst, which is when the chunk was
     /// written) the time is read once and recorded as the last write. A stream woken for a
@@ -181,14 +183,18 @@ mod timer {
                     self.ticker.insert(Ticker::for_interval(interval))
                 }
             };
-            let due = self.last_write + interval;
+            // The last tick no later than one interval after the last write.
+            let due = ticker.tick_at_or_before(self.last_write + interval);
             if let Some((tick, waker)) = &self.waiting {
                 if !ticker.has_passed(*tick) {
                     if waker.will_wake(cx.waker()) {
                         return Poll::Pending;
                     }
-                } else if Instant::now() >= due {
-                    self.last_write = Instant::now();
+                } else if ticker.has_passed(due) {
+                    // Counted from the tick that woke it, not from the clock: an idle
+                    // stream's heartbeats come exactly one interval apart, with no clock
+                    // read, and a late wake-up does not send a burst of them.
+                    self.last_write = ticker.at(ticker.passed());
                     self.boundary = self.boundary.advance(&self.comment);
                     self.waiting = None;
                     return Poll::Ready(self.comment.clone());
@@ -286,7 +292,7 @@ mod ticker {
         }
 
         /// When `tick` comes.
-        fn at(&self, tick: u64) -> Instant {
+        pub(super) fn at(&self, tick: u64) -> Instant {
             let nanos = u64::try_from(self.tick.as_nanos()).unwrap_or(u64::MAX);
             self.start + Duration::from_nanos(nanos.saturating_mul(tick))
         }
@@ -296,20 +302,29 @@ mod ticker {
             self.stopped.load(Ordering::Acquire)
         }
 
-        /// Whether the streams registered for `tick` have been woken.
-        pub(super) fn has_passed(&self, tick: u64) -> bool {
-            self.passed.load(Ordering::Acquire) >= tick
+        /// The last tick whose streams have been woken.
+        pub(super) fn passed(&self) -> u64 {
+            self.passed.load(Ordering::Acquire)
         }
 
-        /// Wakes `waker` at the first tick at or after `due`; returns that tick.
-        pub(super) fn register(&self, due: Instant, waker: &Waker) -> u64 {
-            let offset = due.saturating_duration_since(self.start).as_nanos();
-            let tick = self.tick.as_nanos();
-            let at_or_after = u64::try_from(offset.div_ceil(tick)).unwrap_or(u64::MAX);
+        /// Whether the streams registered for `tick` have been woken.
+        pub(super) fn has_passed(&self, tick: u64) -> bool {
+            self.passed() >= tick
+        }
+
+        /// The last tick at or before `instant` (tick 0 is the ticker's start).
+        pub(super) fn tick_at_or_before(&self, instant: Instant) -> u64 {
+            let offset = instant.saturating_duration_since(self.start).as_nanos();
+            u64::try_from(offset / self.tick.as_nanos()).unwrap_or(u64::MAX)
+        }
+
+        /// Wakes `waker` at `tick`, or at the next tick if `tick` has passed; returns the
+        /// tick it will be woken at.
+        pub(super) fn register(&self, tick: u64, waker: &Waker) -> u64 {
             let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-            let passed = self.passed.load(Ordering::Acquire);
+            let passed = self.passed();
             // Not a passed tick, and not so far ahead that the bucket is one still to come.
-            let tick = at_or_after.clamp(passed + 1, passed + BUCKETS as u64 - 1);
+            let tick = tick.clamp(passed + 1, passed + BUCKETS as u64 - 1);
             buckets[bucket(tick)].push(waker.clone());
             tick
         }
@@ -345,8 +360,7 @@ mod ticker {
         loop {
             tokio::time::sleep_until(ticker.at(next)).await;
             // Every tick that has passed, if this task ran late.
-            let elapsed = ticker.start.elapsed().as_nanos() / ticker.tick.as_nanos();
-            let last = u64::try_from(elapsed).unwrap_or(u64::MAX).max(next);
+            let last = ticker.tick_at_or_before(Instant::now()).max(next);
             {
                 let mut buckets = ticker
                     .buckets
@@ -401,13 +415,13 @@ mod tests {
             }
         }
 
-        /// Heartbeats go out at the ticker's first tick at or after they are due.
+        /// Heartbeats go out at the ticker's last tick no later than they are due.
         #[track_caller]
         fn assert_within_a_tick(idle: Duration, interval: Duration) {
             assert!(
-                idle >= interval && idle <= interval + interval / 8,
-                "a heartbeat after {idle:?} idle, expected {interval:?} to {:?}",
-                interval + interval / 8
+                idle <= interval && idle >= interval - interval / 8,
+                "a heartbeat after {idle:?} idle, expected {:?} to {interval:?}",
+                interval - interval / 8
             );
         }
 
@@ -425,7 +439,7 @@ mod tests {
             // The heartbeat counts as a write: the next one is a whole interval later.
             let beat_at = Instant::now();
             poll_fn(|cx| timer.poll_heartbeat(cx)).await;
-            assert_within_a_tick(beat_at.elapsed(), INTERVAL);
+            assert_eq!(beat_at.elapsed(), INTERVAL);
         }
 
         #[tokio::test(start_paused = true)]
@@ -493,7 +507,7 @@ mod tests {
             let beat = runtime().block_on(async {
                 let start = Instant::now();
                 let beat = poll_fn(|cx| timer.poll_heartbeat(cx)).await;
-                assert!(start.elapsed() <= INTERVAL + INTERVAL / 8);
+                assert!(start.elapsed() <= INTERVAL);
                 beat
             });
             assert_eq!(beat, DEFAULT_COMMENT);
