@@ -9,9 +9,9 @@
 //!     --addr 127.0.0.1:4000 --heartbeat-ms 1000
 //! ```
 //!
-//! `--serve toolkit` serves the axum or warp app with `sse_tower::serve`, `--serve http1`
-//! with hyper's HTTP/1 connection alone, instead of `axum::serve`/`warp::serve`, to measure
-//! what each costs per connection.
+//! axum and warp apps are served by `sse_tower::serve`, as the demo serves them;
+//! `--serve framework` serves them with `axum::serve`/`warp::serve` instead, `--serve http1`
+//! with hyper's HTTP/1 connection alone, to measure what each costs per connection.
 //!
 //! Routes: `GET /events`, `POST /publish?n=&size=&rate=`, `GET /stats` (see `scripts/bench`).
 
@@ -101,7 +101,7 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    match args.serve.as_str() {
+    match args.serve_mode("toolkit") {
         "framework" => axum::serve(listener, app).await,
         mode => bench_common::serve_tower(mode, listener, app).await,
     }
@@ -131,12 +131,12 @@ async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
         .and(warp::get())
         .map(move || state.stats());
     let routes = events.or(publish).or(stats);
-    if args.serve == "framework" {
+    if args.serve_mode("toolkit") == "framework" {
         warp::serve(routes).run(args.addr).await;
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    bench_common::serve_tower(&args.serve, listener, warp::service(routes)).await
+    bench_common::serve_tower(args.serve_mode("toolkit"), listener, warp::service(routes)).await
 }
 
 fn serve_actix(args: ServerArgs) -> std::io::Result<()> {

@@ -79,7 +79,7 @@ async fn main() -> std::io::Result<()> {
         .route("/stats", get(stats))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    match args.serve.as_str() {
+    match args.serve_mode("framework") {
         "framework" => axum::serve(listener, app).await,
         mode => bench_common::serve_tower(mode, listener, app).await,
     }

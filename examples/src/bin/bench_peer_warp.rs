@@ -68,10 +68,15 @@ async fn main() -> std::io::Result<()> {
         })
     };
     let routes = events.or(publish).or(stats);
-    if args.serve == "framework" {
+    if args.serve_mode("framework") == "framework" {
         warp::serve(routes).run(args.addr).await;
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    bench_common::serve_tower(&args.serve, listener, warp::service(routes)).await
+    bench_common::serve_tower(
+        args.serve_mode("framework"),
+        listener,
+        warp::service(routes),
+    )
+    .await
 }

@@ -37,13 +37,19 @@ pub(crate) struct ServerArgs {
     /// Which framework serves `bench_ours` (ignored by the peers).
     #[arg(long, default_value = "axum")]
     pub(crate) framework: String,
-    /// How axum and warp apps are served: `framework` (`axum::serve`, `warp::serve`),
-    /// `toolkit` (`sse_tower::serve`) or `http1` (hyper's HTTP/1 connection alone, the floor).
-    #[arg(long, default_value = "framework")]
-    pub(crate) serve: String,
+    /// How axum and warp apps are served: `framework` (`axum::serve`, `warp::serve`; the
+    /// peers' default), `toolkit` (`sse_tower::serve`, as the demo serves; `bench_ours`'s
+    /// default) or `http1` (hyper's HTTP/1 connection alone, the floor).
+    #[arg(long)]
+    pub(crate) serve: Option<String>,
 }
 
 impl ServerArgs {
+    /// `--serve`, or `default` without it.
+    pub(crate) fn serve_mode<'a>(&'a self, default: &'a str) -> &'a str {
+        self.serve.as_deref().unwrap_or(default)
+    }
+
     /// The heartbeat interval.
     pub(crate) fn heartbeat(&self) -> Duration {
         Duration::from_millis(self.heartbeat_ms.max(1))
