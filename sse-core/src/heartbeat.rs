@@ -156,8 +156,16 @@ mod timer {
         /// Records the end (or failure) of the inner body, and leaves the ticker.
         pub fn on_end(&mut self) {
             self.ended = true;
+            self.leave_ticker();
             self.ticker = None;
-            self.waiting = None;
+        }
+
+        /// Takes this timer's waker out of the ticker, so that a stream that ends does not
+        /// keep its task alive until the tick it was waiting for.
+        fn leave_ticker(&mut self) {
+            if let (Some(ticker), Some((tick, waker))) = (&self.ticker, self.waiting.take()) {
+                ticker.unregister(tick, &waker);
+            }
         }
 
         /// Called when the inner body returns `Pending`: the heartbeat to send now, if the
@@ -205,6 +213,12 @@ mod timer {
             let tick = ticker.register(due, cx.waker());
             self.waiting = Some((tick, cx.waker().clone()));
             Poll::Pending
+        }
+    }
+
+    impl Drop for HeartbeatTimer {
+        fn drop(&mut self) {
+            self.leave_ticker();
         }
     }
 
@@ -327,6 +341,20 @@ mod ticker {
             let tick = tick.clamp(passed + 1, passed + BUCKETS as u64 - 1);
             buckets[bucket(tick)].push(waker.clone());
             tick
+        }
+    }
+
+    impl Ticker {
+        /// Removes a registration of `waker` for `tick`, if that tick has not passed.
+        pub(super) fn unregister(&self, tick: u64, waker: &Waker) {
+            let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+            if self.has_passed(tick) {
+                return;
+            }
+            let bucket = &mut buckets[bucket(tick)];
+            if let Some(at) = bucket.iter().position(|w| w.will_wake(waker)) {
+                bucket.swap_remove(at);
+            }
         }
     }
 
@@ -488,6 +516,27 @@ mod tests {
             advance(INTERVAL).await;
             tokio::task::yield_now().await;
             assert_eq!(tasks(), 0, "the ticker stops without timers");
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_timer_that_ends_leaves_no_waker_behind() {
+            struct Task;
+            impl std::task::Wake for Task {
+                fn wake(self: std::sync::Arc<Self>) {}
+            }
+            let task = std::sync::Arc::new(Task);
+            let waker = std::task::Waker::from(task.clone());
+            let mut cx = std::task::Context::from_waker(&waker);
+            for end in [HeartbeatTimer::on_end, |timer: &mut HeartbeatTimer| {
+                let _ = std::mem::replace(timer, HeartbeatTimer::every(INTERVAL));
+            }] {
+                let mut timer = HeartbeatTimer::every(INTERVAL);
+                assert!(timer.poll_heartbeat(&mut cx).is_pending());
+                // `task`, `waker`, the timer's copy and the ticker's.
+                assert_eq!(std::sync::Arc::strong_count(&task), 4);
+                end(&mut timer);
+                assert_eq!(std::sync::Arc::strong_count(&task), 2);
+            }
         }
 
         #[test]
