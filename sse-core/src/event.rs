@@ -111,8 +111,17 @@ impl Event {
     /// use sse_core::Event;
     ///
     /// assert_eq!(Event::comment("a\nb").as_bytes().as_ref(), b": a\n: b\n");
+    /// assert_eq!(Event::comment("").as_bytes().as_ref(), b":\n");
     /// ```
     pub fn comment(text: &str) -> Self {
+        if text.is_empty() {
+            // The default keep-alive of every stream: no allocation for it.
+            return Self {
+                bytes: Bytes::from_static(b":\n"),
+                id_at: 2,
+                id_line_len: 0,
+            };
+        }
         let mut out = Vec::with_capacity(lines_len(b"", text.as_bytes()));
         write_lines(&mut out, b"", text.as_bytes());
         let id_at = out.len();
