@@ -191,14 +191,16 @@ mod timer {
                     self.ticker.insert(Ticker::for_interval(interval))
                 }
             };
-            // The last tick no later than one interval after the last write.
-            let due = ticker.tick_at_or_before(self.last_write + interval);
+            // The last tick no later than one interval after the last write. Not computed on
+            // the common path, an idle poll before the tick it waits for.
+            let last_write = self.last_write;
+            let due = || ticker.tick_at_or_before(last_write + interval);
             if let Some((tick, waker)) = &self.waiting {
                 if !ticker.has_passed(*tick) {
                     if waker.will_wake(cx.waker()) {
                         return Poll::Pending;
                     }
-                } else if ticker.has_passed(due) {
+                } else if ticker.has_passed(due()) {
                     // Counted from the tick that woke it, not from the clock: an idle
                     // stream's heartbeats come exactly one interval apart, with no clock
                     // read, and a late wake-up does not send a burst of them.
@@ -210,7 +212,7 @@ mod timer {
                 // Written to since it registered (its heartbeat moved later), or polled by
                 // another task: register again.
             }
-            let tick = ticker.register(due, cx.waker());
+            let tick = ticker.register(due(), cx.waker());
             self.waiting = Some((tick, cx.waker().clone()));
             Poll::Pending
         }
@@ -264,7 +266,8 @@ mod ticker {
 
     pub(super) struct Ticker {
         start: Instant,
-        tick: Duration,
+        /// The tick length in nanoseconds (u64 arithmetic on the poll path, not u128).
+        tick_nanos: u64,
         /// The last tick whose bucket has been drained.
         passed: AtomicU64,
         /// Set when the ticker task is gone (its runtime shut down).
@@ -295,7 +298,7 @@ mod ticker {
             });
             let ticker = Arc::new(Self {
                 start: Instant::now(),
-                tick: (interval / TICKS_PER_INTERVAL).max(Duration::from_millis(1)),
+                tick_nanos: nanos((interval / TICKS_PER_INTERVAL).max(Duration::from_millis(1))),
                 passed: AtomicU64::new(0),
                 stopped: AtomicBool::new(false),
                 buckets: Mutex::new(array::from_fn(|_| Vec::new())),
@@ -307,8 +310,7 @@ mod ticker {
 
         /// When `tick` comes.
         pub(super) fn at(&self, tick: u64) -> Instant {
-            let nanos = u64::try_from(self.tick.as_nanos()).unwrap_or(u64::MAX);
-            self.start + Duration::from_nanos(nanos.saturating_mul(tick))
+            self.start + Duration::from_nanos(self.tick_nanos.saturating_mul(tick))
         }
 
         /// Whether the ticker task is gone: its timers must find a new one.
@@ -328,8 +330,7 @@ mod ticker {
 
         /// The last tick at or before `instant` (tick 0 is the ticker's start).
         pub(super) fn tick_at_or_before(&self, instant: Instant) -> u64 {
-            let offset = instant.saturating_duration_since(self.start).as_nanos();
-            u64::try_from(offset / self.tick.as_nanos()).unwrap_or(u64::MAX)
+            nanos(instant.saturating_duration_since(self.start)) / self.tick_nanos
         }
 
         /// Wakes `waker` at `tick`, or at the next tick if `tick` has passed; returns the
@@ -342,9 +343,7 @@ mod ticker {
             buckets[bucket(tick)].push(waker.clone());
             tick
         }
-    }
 
-    impl Ticker {
         /// Removes a registration of `waker` for `tick`, if that tick has not passed.
         pub(super) fn unregister(&self, tick: u64, waker: &Waker) {
             let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
@@ -356,6 +355,10 @@ mod ticker {
                 bucket.swap_remove(at);
             }
         }
+    }
+
+    fn nanos(duration: Duration) -> u64 {
+        u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
     }
 
     fn bucket(tick: u64) -> usize {

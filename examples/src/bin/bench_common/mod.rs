@@ -39,7 +39,8 @@ pub(crate) struct ServerArgs {
     pub(crate) framework: String,
     /// How axum and warp apps are served: `framework` (`axum::serve`, `warp::serve`; the
     /// peers' default), `toolkit` (`sse_tower::serve`, as the demo serves; `bench_ours`'s
-    /// default) or `http1` (hyper's HTTP/1 connection alone, the floor).
+    /// default), `auto` (hyper-util's auto connection alone) or `http1` (hyper's HTTP/1
+    /// connection alone, the floor).
     #[arg(long)]
     pub(crate) serve: Option<String>,
 }
@@ -135,8 +136,10 @@ where
 }
 
 /// Serves `service` as `--serve` says, for the modes other than `framework`: `toolkit`
-/// (`sse_tower::serve`), or `http1`: hyper's HTTP/1 connection alone (no HTTP/2 detection,
-/// no upgrades, no graceful shutdown), the floor the other two are measured against.
+/// (`sse_tower::serve`); `auto`: hyper-util's auto connection with upgrades in a task per
+/// connection, what `axum::serve` and `warp::serve` run without their own per-connection
+/// state; or `http1`: hyper's HTTP/1 connection alone (no HTTP/2 detection, no upgrades,
+/// no graceful shutdown), the floor the others are measured against.
 pub(crate) async fn serve_tower<S, B>(
     mode: &str,
     listener: tokio::net::TcpListener,
@@ -156,15 +159,16 @@ where
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
 
-    match mode {
+    let auto = match mode {
         "toolkit" => return sse_tower::serve(listener, service).await,
-        "http1" => {}
+        "http1" => false,
+        "auto" => true,
         other => {
             return Err(std::io::Error::other(format!(
-                "unknown --serve {other:?} (framework, toolkit or http1)"
+                "unknown --serve {other:?} (framework, toolkit, auto or http1)"
             )))
         }
-    }
+    };
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -173,12 +177,22 @@ where
                 continue;
             }
         };
+        let io = TokioIo::new(stream);
         let service = TowerToHyperService::new(service.clone());
-        tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        if auto {
+            tokio::spawn(async move {
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                let _ = builder.serve_connection_with_upgrades(io, service).await;
+            });
+        } else {
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
     }
 }
 
