@@ -40,7 +40,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `tokio` | yes | [`SseStream`]'s keep-alive timer and shutdown, the `tokio_util` codec for [`parse::Decoder`] |
+//! | `tokio` | yes | [`SseStream`]'s keep-alive (the shared heartbeat ticker) and shutdown, the `tokio_util` codec for [`parse::Decoder`] |
 //! | `json` | no | `EventBuilder::json_data` (serde_json) |
 //! | `hub` | no | the broadcast hub: topics, bounded replay, slow-client handling |
 //! | `tracing` | no | debug logs of the middleware's stream counters ([`stats`]) |

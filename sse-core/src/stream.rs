@@ -227,7 +227,7 @@ where
 
     /// Writes keep-alives while the stream is idle. The timer restarts after every write.
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        // The timer is armed the first time the stream is idle (so this needs no runtime).
+        // The ticker is joined the first time the stream is idle (so this needs no runtime).
         self.keep_alive = Some(HeartbeatTimer::new(
             Some(keep_alive.interval),
             keep_alive.heartbeat.into_bytes(),

@@ -32,7 +32,8 @@ pin_project! {
     /// After the inner body ends (or fails) this body returns `None` forever and never sends
     /// a heartbeat again. Its size is always [`BodySize::Stream`]: heartbeats add bytes.
     ///
-    /// The timer is tokio's, which actix-web's runtime provides.
+    /// There is no timer per body: one ticker per worker runtime and interval wakes the
+    /// bodies whose heartbeat is due (tokio's timer, which actix-web's runtime provides).
     ///
     /// # Example
     ///

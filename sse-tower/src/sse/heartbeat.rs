@@ -25,19 +25,18 @@ pin_project! {
     /// written, no heartbeat is sent, however long the body stalls.
     ///
     /// Every data frame counts as activity, including the body's own comments, so a body
-    /// that already sends heartbeats more often than the interval gets none injected. The
-    /// timer is armed once. A data frame only sets a flag; when the inner body next returns
-    /// `Pending` (the end of a burst, which is when the frame was written) the time is read
-    /// once and recorded as the last write. When the timer fires early it is re-armed to the
-    /// last write plus the interval.
-    /// The timing and the boundary tracking are [`sse_core::heartbeat::HeartbeatTimer`]'s.
+    /// that already sends heartbeats more often than the interval gets none injected. A data
+    /// frame only sets a flag; when the inner body next returns `Pending` (the end of a
+    /// burst, which is when the frame was written) the time is read once and recorded as
+    /// the last write. There is no timer per body: one ticker per runtime and interval wakes
+    /// the bodies whose heartbeat is due, at most one interval after their last write. The
+    /// timing and the boundary tracking are [`sse_core::heartbeat::HeartbeatTimer`]'s.
     ///
     /// After the inner body ends (or fails) this body returns `None` forever and never sends
     /// a heartbeat again. Since heartbeats add bytes, the size hint loses its upper bound
     /// (and an SSE response never gets a `Content-Length`).
     ///
-    /// The timer needs a tokio runtime with the time driver. It is allocated the first time
-    /// the stream goes idle at a boundary, and freed when the inner body ends.
+    /// It needs a tokio runtime with the time driver.
     ///
     /// # Example
     ///
