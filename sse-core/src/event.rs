@@ -144,6 +144,26 @@ impl Event {
         Self::from_parts(out, 0, 0)
     }
 
+    /// A `retry:` field of `base` plus a random share (uniform, whole milliseconds) of
+    /// `jitter`, so that the clients told to come back at once (a shutdown, a full server)
+    /// spread their reconnects over the jitter window instead of arriving together.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::retry_jittered(Duration::from_secs(1), Duration::from_millis(500));
+    /// let text = std::str::from_utf8(event.as_bytes()).unwrap();
+    /// let ms: u64 = text.strip_prefix("retry: ").unwrap().trim_end().parse().unwrap();
+    /// assert!((1000..=1500).contains(&ms));
+    /// ```
+    #[must_use]
+    pub fn retry_jittered(base: Duration, jitter: Duration) -> Self {
+        let jitter_ms = u64::try_from(jitter.as_millis()).unwrap_or(u64::MAX);
+        let extra = Duration::from_millis(fastrand::u64(0..=jitter_ms));
+        Self::retry(base.saturating_add(extra))
+    }
+
     fn from_parts(out: Vec<u8>, id_at: usize, id_line_len: usize) -> Self {
         debug_assert!(out.len() <= u32::MAX as usize || id_at == 0);
         Self {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::{
-    heartbeat,
+    heartbeat, Event,
     stats::{SseStats, StreamGuard},
 };
 
@@ -220,9 +220,7 @@ impl SseConfig {
     /// 50 % random jitter, in milliseconds.
     #[must_use]
     pub fn retry_later_body(&self) -> Bytes {
-        let base = u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX / 2);
-        let retry = base + fastrand::u64(0..=base / 2);
-        Bytes::from(format!("retry: {retry}\n\n"))
+        Event::retry_jittered(self.retry_after, self.retry_after / 2).into_bytes()
     }
 }
 

@@ -6,7 +6,6 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use futures_core::Stream;
 
@@ -99,9 +98,7 @@ impl Subscription {
         self.buf.clear();
         self.buf.extend(farewell);
         if let Some((base, jitter)) = self.shared.config.shutdown_retry {
-            let jitter_ms = u64::try_from(jitter.as_millis()).unwrap_or(u64::MAX);
-            let extra = Duration::from_millis(fastrand::u64(0..=jitter_ms));
-            self.buf.push_back(Event::retry(base.saturating_add(extra)));
+            self.buf.push_back(Event::retry_jittered(base, jitter));
         }
         self.done = true;
         self.release();
