@@ -29,7 +29,7 @@ use actix_web::middleware::Compress;
 use actix_web::{web, HttpRequest, HttpResponse, HttpServer, Responder};
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use sse_actix::middleware::{SseMiddleware, SseStats};
+use sse_actix::middleware::SseMiddleware;
 use sse_actix::Sse;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -48,18 +48,11 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 3;
 /// If the listener can't be handed over to actix.
 pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Result<()>>> {
     let listener = listener.into_std()?;
-    // One counter for every worker, so `--max-connections` is server-wide.
-    let stats = SseStats::new();
-    let heartbeat = app.config().heartbeat();
-    let max_streams = app.config().max_connections;
+    // Built once: every worker's middleware shares its counters, so `--max-connections` is
+    // server-wide.
+    let sse = app.config().sse();
     let state = web::Data::new(app.clone());
     let server = HttpServer::new(move || {
-        let mut sse = SseMiddleware::new()
-            .heartbeat_interval(heartbeat)
-            .stats_handle(stats.clone());
-        if let Some(max) = max_streams {
-            sse = sse.max_streams(max);
-        }
         actix_web::App::new()
             .app_data(state.clone())
             // Resources, not `App::route`: a wrong method then gets 405, not 404.
@@ -71,7 +64,7 @@ pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Resul
             .service(web::resource("/stats").get(stats_route))
             .service(web::resource("/health").get(health))
             // The middleware registered last runs first: CORS, then Compress, then SSE.
-            .wrap(sse)
+            .wrap(SseMiddleware::from(sse.clone()))
             .wrap(Compress::default())
             .wrap(cors())
     })

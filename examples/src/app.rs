@@ -51,7 +51,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use sse_core::hub::{Hub, HubConfig, PublishError};
-use sse_core::stream::CancellationToken;
+use sse_core::CancellationToken;
 use sse_core::{Event, LastEventId};
 
 use crate::Config;

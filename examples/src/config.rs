@@ -93,6 +93,18 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The SSE middleware policy of every framework: the configured heartbeat and stream
+    /// limit (`503` + `Retry-After` beyond it). One value, handed to `SseLayer` (axum, warp)
+    /// and `SseMiddleware` (actix); its clones share one set of counters.
+    pub fn sse(&self) -> sse_core::SseConfig {
+        let sse =
+            sse_core::SseConfig::new().heartbeat(sse_core::Heartbeat::every(self.heartbeat()));
+        match self.max_connections {
+            Some(max) => sse.max_streams(max),
+            None => sse,
+        }
+    }
+
     /// The heartbeat interval.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_millis(self.heartbeat_ms.max(1))

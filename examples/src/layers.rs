@@ -6,13 +6,9 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::Config;
 
-/// `SseLayer` with the configured heartbeat and stream limit (`503` + `Retry-After`).
+/// `SseLayer` with the demo's SSE policy ([`Config::sse`]).
 pub(crate) fn sse(config: &Config) -> SseLayer {
-    let layer = SseLayer::new().heartbeat_interval(config.heartbeat());
-    match config.max_connections {
-        Some(max) => layer.max_streams(max),
-        None => layer,
-    }
+    SseLayer::from(config.sse())
 }
 
 /// CORS for browsers on other origins: any origin, `GET`/`POST`, the headers the app reads.

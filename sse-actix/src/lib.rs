@@ -1,7 +1,7 @@
 //! Server-Sent Events for actix-web 4, on [`sse_core`]'s one event model.
 //!
 //! - [`Sse`]: the responder, a stream of [`Event`]s served as `text/event-stream`, with
-//!   keep-alives, a leading `retry:` and a shutdown signal;
+//!   heartbeats, a leading `retry:` and a shutdown signal;
 //! - [`LastEventId`]: the extractor for the id a reconnecting client sends;
 //! - [`middleware::SseMiddleware`]: SSE headers, no compression, heartbeats at event
 //!   boundaries and a stream limit for any SSE response, the actix twin of sse-tower's
@@ -16,7 +16,7 @@
 //! use std::time::Duration;
 //! use actix_web::{get, Responder};
 //! use futures_util::stream;
-//! use sse_actix::{Event, KeepAlive, LastEventId, Sse};
+//! use sse_actix::{Event, Heartbeat, LastEventId, Sse};
 //!
 //! #[get("/ticks")]
 //! async fn ticks(last: Option<LastEventId>) -> impl Responder {
@@ -34,7 +34,7 @@
 //!     });
 //!     Sse::from_stream(ticks)
 //!         .with_retry(Duration::from_secs(2))
-//!         .with_keep_alive(KeepAlive::new())
+//!         .with_heartbeat(Heartbeat::new())
 //! }
 //! # use actix_web::{body::MessageBody, test, App};
 //! # #[actix_web::main] async fn main() {
@@ -80,7 +80,7 @@
 //!   when a client closes its side, actix goes on serving the response and notices the
 //!   client is gone only when a write fails. A silent stream then lives on, with its
 //!   subscription and its stream-limit permit. Set `HttpServer::h1_allow_half_closed(false)`
-//!   (`EventSource` never half-closes), or send keep-alives, whose writes fail once the
+//!   (`EventSource` never half-closes), or send heartbeats, whose writes fail once the
 //!   client is gone.
 //! - **Graceful shutdown** (`ServerHandle::stop(true)`) waits for open responses, and an
 //!   event stream never ends by itself: end them first with [`Sse::with_shutdown`] and a
@@ -105,7 +105,7 @@
 //! - **Keep-alive** comes after an idle interval since the last write (one ticker per
 //!   worker runtime wakes the streams whose heartbeat is due; no timer per stream), not on
 //!   a fixed `Interval` per stream that ticks while events flow;
-//!   its text or event is configurable through [`KeepAlive`]. Several events that are ready
+//!   its text or event is configurable through [`Heartbeat`]. Several events that are ready
 //!   together go out as one chunk.
 //! - **Shutdown.** [`Sse::with_shutdown`] ends streams on a [`CancellationToken`], with an
 //!   optional last event, so graceful shutdown completes.
@@ -136,7 +136,7 @@ pub use crate::{
 /// The sse-core crate this adapter is built on.
 pub use sse_core;
 pub use sse_core::{
-    stream::CancellationToken, Event, EventBuilder, EventError, KeepAlive, TryEvent,
+    CancellationToken, Event, EventBuilder, EventError, Heartbeat, OverLimit, SseConfig, TryEvent,
 };
 
 #[cfg(feature = "hub")]

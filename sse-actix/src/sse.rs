@@ -4,7 +4,6 @@ use std::{
     fmt,
     pin::Pin,
     task::{ready, Context, Poll},
-    time::Duration,
 };
 
 use actix_web::{
@@ -18,14 +17,15 @@ use actix_web::{
 use bytes::Bytes;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
-use sse_core::{stream::CancellationToken, Event, KeepAlive, SseStream, TryEvent};
+use sse_core::{SseStream, TryEvent};
 
 pin_project! {
-    /// A Server-Sent Events response: a stream of [`Event`]s (or `Result<Event, E>`s) served
+    /// A Server-Sent Events response: a stream of [`Event`](crate::Event)s (or `Result<Event, E>`s) served
     /// as `text/event-stream`.
     ///
-    /// As a [`Responder`] it answers `200 OK` with `Content-Type: text/event-stream`,
-    /// `Cache-Control: no-cache`, `X-Accel-Buffering: no` (so nginx doesn't buffer it) and
+    /// As a [`Responder`] it answers `200 OK` with the toolkit's headers
+    /// ([`sse_core::headers`]): `Content-Type: text/event-stream`, `Cache-Control: no-cache,
+    /// no-transform`, `X-Accel-Buffering: no` (so nginx doesn't buffer it) and
     /// `Content-Encoding: identity` (so actix's `Compress` middleware, wherever it stands,
     /// leaves it alone). It is also its own [`MessageBody`], of unknown size, whose chunks are
     /// the events' bytes as sse-core encoded them once: several events that are ready
@@ -42,13 +42,13 @@ pin_project! {
     /// use std::{convert::Infallible, time::Duration};
     /// use actix_web::{body, http::header, test::TestRequest, Responder};
     /// use futures_util::stream;
-    /// use sse_actix::{Event, KeepAlive, Sse};
+    /// use sse_actix::{Event, Heartbeat, Sse};
     ///
     /// # #[actix_web::main] async fn main() {
     /// let events = stream::iter([Ok::<_, Infallible>(Event::data("hello"))]);
     /// let sse = Sse::from_stream(events)
     ///     .with_retry(Duration::from_secs(3))
-    ///     .with_keep_alive(KeepAlive::new().interval(Duration::from_secs(20)));
+    ///     .with_heartbeat(Heartbeat::every(Duration::from_secs(20)));
     ///
     /// let res = sse.respond_to(&TestRequest::default().to_http_request());
     /// assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "text/event-stream");
@@ -73,8 +73,8 @@ where
     S: Stream,
     S::Item: TryEvent,
 {
-    /// Serves `events`: a stream of [`Event`]s, of `Result<Event, E>`s, or a hub
-    /// subscription. No keep-alive, no leading `retry:` and no shutdown until set.
+    /// Serves `events`: a stream of [`Event`](crate::Event)s, of `Result<Event, E>`s, or a hub
+    /// subscription. No heartbeat, no leading `retry:` and no shutdown until set.
     ///
     /// ```
     /// use futures_util::stream;
@@ -89,75 +89,14 @@ where
             done: false,
         }
     }
-
-    /// Writes a keep-alive (a comment, `:\n` by default, see [`KeepAlive`]) whenever the
-    /// stream has been silent for the keep-alive's interval.
-    ///
-    /// The timer is tokio's, so call this inside actix's runtime (in a handler).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use futures_util::stream;
-    /// use sse_actix::{Event, KeepAlive, Sse};
-    ///
-    /// # #[actix_web::main] async fn main() {
-    /// let sse = Sse::from_stream(stream::pending::<Event>())
-    ///     .with_keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("ping"));
-    /// # drop(sse);
-    /// # }
-    /// ```
-    pub fn with_keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.stream = self.stream.keep_alive(keep_alive);
-        self
-    }
-
-    /// Writes `retry:` first, which tells the client how long to wait before it reconnects.
-    pub fn with_retry(mut self, retry: Duration) -> Self {
-        self.stream = self.stream.retry(retry);
-        self
-    }
-
-    /// Ends the stream when `token` is cancelled, after writing `last_event` if given (for
-    /// example a `retry:` with jitter, so that clients don't all come back at once). Cancel
-    /// the token before a graceful shutdown (`ServerHandle::stop(true)`), which otherwise
-    /// waits for every open stream until its timeout.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use futures_util::stream;
-    /// use sse_actix::{CancellationToken, Event, Sse};
-    ///
-    /// # #[actix_web::main] async fn main() {
-    /// let shutdown = CancellationToken::new();
-    /// let sse = Sse::from_stream(stream::pending::<Event>())
-    ///     .with_shutdown(shutdown.clone(), Some(Event::retry(Duration::from_secs(5))));
-    /// shutdown.cancel();
-    /// assert_eq!(actix_web::body::to_bytes(sse).await.unwrap(), "retry: 5000\n\n");
-    /// # }
-    /// ```
-    pub fn with_shutdown(mut self, token: CancellationToken, last_event: Option<Event>) -> Self {
-        self.stream = self.stream.shutdown(token, last_event);
-        self
-    }
-
-    /// Caps the size of a chunk that joins several ready events (64 KiB by default). A
-    /// single larger event is still written whole.
-    pub fn with_max_chunk(mut self, max_chunk: usize) -> Self {
-        self.stream = self.stream.max_chunk(max_chunk);
-        self
-    }
 }
 
-impl<S> fmt::Debug for Sse<S>
-where
-    S: Stream,
-    S::Item: TryEvent,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sse")
-            .field("stream", &self.stream)
-            .field("done", &self.done)
-            .finish()
+sse_core::__private::responder_options! {
+    Sse {
+        heartbeat: with_heartbeat,
+        retry: with_retry,
+        shutdown: with_shutdown,
+        max_chunk: with_max_chunk,
     }
 }
 
@@ -172,7 +111,7 @@ where
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse<Self> {
         let mut res = HttpResponse::with_body(StatusCode::OK, self);
         let headers = res.headers_mut();
-        for (name, value) in sse_core::RESPONSE_HEADERS {
+        for (name, value) in sse_core::headers::RESPONSE_HEADERS {
             headers.insert(
                 header::HeaderName::from_static(name),
                 HeaderValue::from_static(value),
@@ -206,7 +145,7 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
-        let item = sse_core::stream::end_on_error(ready!(this.stream.poll_next(cx)));
+        let item = sse_core::__private::end_on_error(ready!(this.stream.poll_next(cx)));
         *this.done = item.is_none();
         Poll::Ready(item.map(Ok))
     }
@@ -215,10 +154,12 @@ where
 #[cfg(test)]
 mod tests {
     use std::future::poll_fn;
+    use std::time::Duration;
 
     use super::*;
     use actix_web::{body, test::TestRequest};
     use futures_util::stream;
+    use sse_core::{CancellationToken, Event, Heartbeat};
 
     fn respond<S>(sse: Sse<S>) -> HttpResponse<Sse<S>>
     where
@@ -238,7 +179,10 @@ mod tests {
             headers.get(header::CONTENT_TYPE).unwrap(),
             "text/event-stream"
         );
-        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-cache");
+        assert_eq!(
+            headers.get(header::CACHE_CONTROL).unwrap(),
+            "no-cache, no-transform"
+        );
         assert_eq!(headers.get("x-accel-buffering").unwrap(), "no");
         assert_eq!(headers.get(header::CONTENT_ENCODING).unwrap(), "identity");
         assert!(!headers.contains_key(header::CONTENT_LENGTH));
@@ -279,10 +223,10 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn keep_alive_fills_silence_and_stops_at_the_end() {
+    async fn heartbeat_fills_silence_and_stops_at_the_end() {
         let token = CancellationToken::new();
         let sse = Sse::from_stream(stream::pending::<Event>())
-            .with_keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
+            .with_heartbeat(Heartbeat::every(Duration::from_secs(10)))
             .with_shutdown(token.clone(), None);
         let mut sse = std::pin::pin!(sse);
         let start = tokio::time::Instant::now();

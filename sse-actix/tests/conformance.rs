@@ -6,7 +6,7 @@ mod support;
 use actix_web::{
     http::header::ContentType, middleware::Compress, web, App, HttpResponse, HttpServer, Responder,
 };
-use sse_actix::{KeepAlive, LastEventId, Sse};
+use sse_actix::{Heartbeat, LastEventId, Sse};
 use sse_testkit::{Fixture, FixtureStream, Harness, Server, StreamOptions};
 
 struct Actix;
@@ -14,8 +14,8 @@ struct Actix;
 /// Serves a fixture stream through our responder, with the options mapped onto its own.
 fn serve(stream: FixtureStream, options: StreamOptions) -> Sse<FixtureStream> {
     let mut sse = Sse::from_stream(stream);
-    if let Some(interval) = options.keep_alive {
-        sse = sse.with_keep_alive(KeepAlive::new().interval(interval));
+    if let Some(interval) = options.heartbeat {
+        sse = sse.with_heartbeat(Heartbeat::every(interval));
     }
     if let Some(retry) = options.retry {
         sse = sse.with_retry(retry);

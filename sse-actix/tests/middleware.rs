@@ -22,7 +22,7 @@ use bytes::Bytes;
 use futures_util::{stream, Stream, StreamExt};
 use sse_actix::{
     middleware::{HeartbeatBody, OverLimit, SseMiddleware, SseStats},
-    CancellationToken, Event, Sse,
+    CancellationToken, Event, Heartbeat, Sse, SseConfig,
 };
 use sse_core::parse::Frame;
 use sse_testkit::{Request, SseResponse, DEADLINE};
@@ -62,17 +62,17 @@ impl Config {
     }
 
     fn middleware(&self) -> SseMiddleware {
-        let mut mw = SseMiddleware::new()
+        let mut config = SseConfig::new()
             .over_limit(self.over_limit)
             .stats_handle(self.stats.clone());
-        mw = match self.heartbeat {
-            Some(interval) => mw.heartbeat_interval(interval),
-            None => mw.no_heartbeat(),
+        config = match self.heartbeat {
+            Some(interval) => config.heartbeat(Heartbeat::every(interval)),
+            None => config.no_heartbeat(),
         };
         if let Some(max) = self.max_streams {
-            mw = mw.max_streams(max);
+            config = config.max_streams(max);
         }
-        mw
+        SseMiddleware::from(config)
     }
 }
 
@@ -90,7 +90,7 @@ async fn raw(config: web::Data<Config>) -> HttpResponse {
         .streaming(body)
 }
 
-/// actix-web-lab's own `Sse`: one event, then silence (no keep-alive of its own).
+/// actix-web-lab's own `Sse`: one event, then silence (no heartbeat of its own).
 async fn lab(
     config: web::Data<Config>,
 ) -> actix_web_lab::sse::Sse<impl Stream<Item = Result<actix_web_lab::sse::Event, Infallible>>> {
@@ -434,7 +434,13 @@ fn heartbeat_body() -> (
     Pin<Box<HeartbeatBody<ChannelBody>>>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (tx, Box::pin(HeartbeatBody::new(ChannelBody(rx), INTERVAL)))
+    (
+        tx,
+        Box::pin(HeartbeatBody::new(
+            ChannelBody(rx),
+            Heartbeat::every(INTERVAL),
+        )),
+    )
 }
 
 async fn next(body: &mut Pin<Box<HeartbeatBody<ChannelBody>>>) -> Option<Bytes> {

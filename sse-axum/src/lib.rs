@@ -10,7 +10,7 @@
 //! use std::time::Duration;
 //! use axum::{routing::get, Router};
 //! use futures_util::{stream, Stream};
-//! use sse_axum::{Event, EventError, KeepAlive, LastEventId, Sse, SseLayer};
+//! use sse_axum::{Event, EventError, Heartbeat, LastEventId, Sse, SseLayer};
 //!
 //! async fn ticker(
 //!     last: Option<LastEventId>,
@@ -22,7 +22,7 @@
 //!         Some((Event::builder().id(&*n_text).data(&*n_text).build(), n + 1))
 //!     });
 //!     Sse::new(ticks)
-//!         .keep_alive(KeepAlive::new())
+//!         .heartbeat(Heartbeat::new())
 //!         .retry(Duration::from_secs(2))
 //! }
 //!
@@ -84,8 +84,9 @@ mod response;
 pub use extract::{LastEventId, LastEventIdRejection};
 pub use response::Sse;
 
-pub use sse_core::stream::CancellationToken;
-pub use sse_core::{self, Event, EventBuilder, EventError, KeepAlive};
+pub use sse_core::{
+    self, CancellationToken, Event, EventBuilder, EventError, Heartbeat, OverLimit, SseConfig,
+};
 pub use sse_tower::{self, SseLayer};
 
 #[cfg(feature = "hub")]

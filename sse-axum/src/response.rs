@@ -1,21 +1,19 @@
 //! [`Sse`]: the responder that turns a stream of events into an SSE response.
 
 use std::fmt;
-use std::time::Duration;
 
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use futures_core::Stream;
-use sse_core::stream::CancellationToken;
-use sse_core::{Event, KeepAlive, SseStream, TryEvent};
+use sse_core::{SseStream, TryEvent};
 use sse_tower::SseBody;
 
-/// An SSE response: a stream of [`Event`]s, or of `Result<Event, E>`, served as
+/// An SSE response: a stream of [`Event`](crate::Event)s, or of `Result<Event, E>`, served as
 /// `text/event-stream`.
 ///
-/// The response carries `Content-Type: text/event-stream`, `Cache-Control: no-cache` and
-/// `X-Accel-Buffering: no` (nginx), with or without [`SseLayer`](crate::SseLayer), and no
-/// `Content-Length`. Events that are ready together are written as one chunk.
+/// The response carries the toolkit's headers ([`sse_core::headers`]): `Content-Type:
+/// text/event-stream`, `Cache-Control: no-cache, no-transform` and `X-Accel-Buffering: no`
+/// (nginx), with or without [`SseLayer`](crate::SseLayer), and no `Content-Length`. Events that are ready together are written as one chunk.
 ///
 /// # Errors in the stream
 ///
@@ -65,46 +63,20 @@ where
     S: Stream,
     S::Item: TryEvent,
 {
-    /// Serves `stream` with no keep-alive, no leading `retry:` and no shutdown signal.
+    /// Serves `stream` with no heartbeat, no leading `retry:` and no shutdown signal.
     pub fn new(stream: S) -> Self {
         Self {
             stream: SseStream::new(stream),
         }
     }
-
-    /// Writes a keep-alive (a comment by default) whenever the stream has been idle for the
-    /// [`KeepAlive`] interval, so proxies and clients don't time the connection out.
-    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.stream = self.stream.keep_alive(keep_alive);
-        self
-    }
-
-    /// Writes [`retry:`] first, which sets how long the client waits before it reconnects.
-    ///
-    /// [`retry:`]: https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#retry
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.stream = self.stream.retry(retry);
-        self
-    }
-
-    /// Ends the response when `token` is cancelled, after writing `last_event` if given (for
-    /// example a `retry:` with jitter, so that clients don't all come back at once).
-    ///
-    /// Cancel the token before (or when) the server starts its graceful shutdown: open event
-    /// streams otherwise keep the shutdown waiting forever.
-    pub fn shutdown(mut self, token: CancellationToken, last_event: Option<Event>) -> Self {
-        self.stream = self.stream.shutdown(token, last_event);
-        self
-    }
 }
 
-impl<S> fmt::Debug for Sse<S>
-where
-    S: Stream,
-    S::Item: TryEvent,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stream.fmt_options("Sse", f)
+sse_core::__private::responder_options! {
+    Sse {
+        heartbeat: heartbeat,
+        retry: retry,
+        shutdown: shutdown,
+        max_chunk: max_chunk,
     }
 }
 
@@ -125,6 +97,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    use sse_core::{CancellationToken, Event, Heartbeat};
     use std::convert::Infallible;
 
     use axum::{routing::get, Router};
@@ -148,7 +123,7 @@ mod tests {
         let headers = response.headers();
         assert_eq!(headers.len(), 3);
         assert_eq!(headers[CONTENT_TYPE], "text/event-stream");
-        assert_eq!(headers[CACHE_CONTROL], "no-cache");
+        assert_eq!(headers[CACHE_CONTROL], "no-cache, no-transform");
         assert_eq!(headers["x-accel-buffering"], "no");
         assert!(headers.get(http::header::CONTENT_LENGTH).is_none());
         assert_eq!(collect(response).await, "data: one\n\ndata: two\n\n");
@@ -188,17 +163,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn keep_alive_comes_after_the_idle_interval() {
+    async fn heartbeat_comes_after_the_idle_interval() {
         let events = stream::iter([Event::data("x")]).chain(stream::pending());
         let response = Sse::new(events)
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(5)).text("ka"))
+            .heartbeat(Heartbeat::every(Duration::from_secs(5)).text("ka"))
             .into_response();
         let mut body = response.into_body();
         let start = tokio::time::Instant::now();
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(first, "data: x\n\n");
-        let keep_alive = body.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert_eq!(keep_alive, ": ka\n");
+        let heartbeat = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(heartbeat, ": ka\n");
         assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
 
@@ -248,7 +223,7 @@ mod tests {
                 response.headers()
             );
         }
-        assert_eq!(response.headers()[CACHE_CONTROL], "no-cache");
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-cache, no-transform");
         assert!(response
             .headers()
             .get(http::header::CONTENT_LENGTH)

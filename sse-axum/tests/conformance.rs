@@ -6,15 +6,15 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use http::header::CONTENT_TYPE;
-use sse_axum::{KeepAlive, LastEventId, Sse, SseLayer};
+use sse_axum::{Heartbeat, LastEventId, Sse, SseConfig, SseLayer};
 use sse_testkit::{Fixture, FixtureStream, Server, StreamOptions};
 use tower_http::compression::CompressionLayer;
 
 /// Serves `stream` through the responder with the fixture's options mapped onto its own.
 fn sse(stream: FixtureStream, options: StreamOptions) -> Sse<FixtureStream> {
     let mut sse = Sse::new(stream);
-    if let Some(interval) = options.keep_alive {
-        sse = sse.keep_alive(KeepAlive::new().interval(interval));
+    if let Some(interval) = options.heartbeat {
+        sse = sse.heartbeat(Heartbeat::every(interval));
     }
     if let Some(retry) = options.retry {
         sse = sse.retry(retry);
@@ -105,7 +105,7 @@ impl sse_testkit::Harness for AxumWithSseLayer {
 
     async fn start(fixture: Fixture) -> Server {
         let app = routes(fixture.clone())
-            .layer(SseLayer::new().identity_encoding(false))
+            .layer(SseLayer::from(SseConfig::new().identity_encoding(false)))
             .layer(CompressionLayer::new());
         serve(&fixture, app).await
     }

@@ -20,25 +20,6 @@
 //! assert_eq!(copy.as_bytes().as_ptr(), event.as_bytes().as_ptr());
 //! # Ok::<(), sse_core::EventError>(())
 //! ```
-//!
-//! # Wire format
-//!
-//! Fields are always written in this order, whatever order the builder's methods were
-//! called in: comment lines (`: text`), `event`, `id`, `retry`, then `data` lines, and a
-//! blank line that ends the event. Every field is written as `name: value` with exactly one
-//! space, so a value that starts with a space survives the parser's stripping of one space;
-//! an empty value is written as `name:`.
-//!
-//! An event made only of a comment has no blank line (it dispatches nothing, and a comment
-//! between events must not end a half-written one). Any other event ends with a blank line.
-//!
-//! # Injection
-//!
-//! `data` and comments may contain any line breaks: every `\r\n`, `\r` and `\n` starts a new
-//! `data:` (or `:`) line, so user data can never add a field or end the event early. A CR or
-//! CRLF therefore arrives at the client as LF; send JSON or base64 if the exact bytes matter.
-//! The `event` name and the `id` cannot be split that way, so a CR or LF in either (or a NUL
-//! in an `id`, which makes clients ignore the whole line) is an [`EventError`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -51,8 +32,7 @@ use crate::error::EventError;
 /// One server-sent event, encoded into its wire bytes when it was built.
 ///
 /// Cloning is cheap (a reference-count bump), so one event can be sent to any number of
-/// clients without being encoded again. See the [module docs](crate::event) for the wire
-/// format.
+/// clients without being encoded again.
 ///
 /// # Example
 ///
@@ -62,6 +42,25 @@ use crate::error::EventError;
 /// let event = Event::data("hello");
 /// assert_eq!(event.as_bytes().as_ref(), b"data: hello\n\n");
 /// ```
+///
+/// # Wire format
+///
+/// Fields are always written in this order, whatever order the builder's methods were
+/// called in: comment lines (`: text`), `event`, `id`, `retry`, then `data` lines, and a
+/// blank line that ends the event. Every field is written as `name: value` with exactly one
+/// space, so a value that starts with a space survives the parser's stripping of one space;
+/// an empty value is written as `name:`.
+///
+/// An event made only of a comment has no blank line (it dispatches nothing, and a comment
+/// between events must not end a half-written one). Any other event ends with a blank line.
+///
+/// # Injection
+///
+/// `data` and comments may contain any line breaks: every `\r\n`, `\r` and `\n` starts a new
+/// `data:` (or `:`) line, so user data can never add a field or end the event early. A CR or
+/// CRLF therefore arrives at the client as LF; send JSON or base64 if the exact bytes matter.
+/// The `event` name and the `id` cannot be split that way, so a CR or LF in either (or a NUL
+/// in an `id`, which makes clients ignore the whole line) is an [`EventError`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Event {
     bytes: Bytes,
@@ -282,7 +281,7 @@ impl AsRef<[u8]> for Event {
 /// Builds an [`Event`]; the fields are checked and encoded by [`build`](Self::build).
 ///
 /// Each setter replaces an earlier value of the same field. Strings may be borrowed or
-/// owned. See the [module docs](crate::event) for the wire format.
+/// owned. See [`Event`] for the wire format.
 ///
 /// ```
 /// use sse_core::{Event, EventError};

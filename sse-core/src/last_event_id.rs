@@ -1,36 +1,35 @@
-//! [`LastEventId`]: the id a reconnecting client sends, from the `Last-Event-ID` header or the
-//! `lastEventId` query parameter that EventSource polyfills send.
-//!
-//! # Example
-//!
-//! ```
-//! use http::HeaderMap;
-//! use sse_core::LastEventId;
-//!
-//! let mut headers = HeaderMap::new();
-//! headers.insert("last-event-id", "42".parse().unwrap());
-//! let id = LastEventId::from_request(&headers, Some("topic=a"))?;
-//! assert_eq!(id.as_deref(), Some("42"));
-//!
-//! // Polyfills that cannot set headers put it in the query string.
-//! let id = LastEventId::from_request(&HeaderMap::new(), Some("topic=a&lastEventId=7%2D1"))?;
-//! assert_eq!(id.as_deref(), Some("7-1"));
-//! # Ok::<(), sse_core::LastEventIdError>(())
-//! ```
-//!
-//! The value is untrusted input: it came from a stream, and a redirect may forward it. It is
-//! accepted only when it is UTF-8, at most [`LastEventId::MAX_LEN`] bytes long and free of
-//! NUL, CR and LF (the characters an `id:` field cannot carry). An empty value means the
-//! client has no id, which is `None`, as a browser sends no header at all then.
+//! [`LastEventId`]: the id a reconnecting client sends.
 
 use std::fmt;
 use std::ops::Deref;
 
 use http::HeaderMap;
 
-/// The id of the last event a client saw, sent when it reconnects.
+/// The id of the last event a client saw, sent when it reconnects: read from the
+/// `Last-Event-ID` header or the `lastEventId` query parameter that EventSource polyfills
+/// send.
 ///
-/// See the [module docs](crate::last_event_id).
+/// # Example
+///
+/// ```
+/// use http::HeaderMap;
+/// use sse_core::LastEventId;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("last-event-id", "42".parse().unwrap());
+/// let id = LastEventId::from_request(&headers, Some("topic=a"))?;
+/// assert_eq!(id.as_deref(), Some("42"));
+///
+/// // Polyfills that cannot set headers put it in the query string.
+/// let id = LastEventId::from_request(&HeaderMap::new(), Some("topic=a&lastEventId=7%2D1"))?;
+/// assert_eq!(id.as_deref(), Some("7-1"));
+/// # Ok::<(), sse_core::LastEventIdError>(())
+/// ```
+///
+/// The value is untrusted input: it came from a stream, and a redirect may forward it. It is
+/// accepted only when it is UTF-8, at most [`LastEventId::MAX_LEN`] bytes long and free of
+/// NUL, CR and LF (the characters an `id:` field cannot carry). An empty value means the
+/// client has no id, which is `None`, as a browser sends no header at all then.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LastEventId(String);
 

@@ -7,10 +7,11 @@
 //! a stream of events into the byte chunks of a response body with keep-alive comments, and
 //! [`LastEventId`] reads the id a reconnecting client sends.
 //!
-//! The framework-free part of the adapters' SSE middleware lives here too, so that each
-//! adapter is a thin wrapper over it: its configuration and policies ([`middleware`]), its
-//! stream counters ([`stats`]), and heartbeats injected at event boundaries only
-//! ([`heartbeat`], [`boundary`]).
+//! [`SseConfig`] is the SSE middleware's policy (heartbeats injected at event boundaries, a
+//! stream limit, compression kept off, counters in [`SseStats`]), written once and handed to
+//! sse-tower's `SseLayer` or sse-actix's `SseMiddleware`; [`headers`] is the one table of
+//! what an SSE response carries. The [`hub`] (feature `hub`) publishes each event once to
+//! every subscriber of its topic, with bounded replay after a reconnect.
 //!
 //! # Example
 //!
@@ -40,52 +41,58 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `tokio` | yes | [`SseStream`]'s keep-alive (the shared heartbeat ticker) and shutdown, the `tokio_util` codec for [`parse::Decoder`] |
+//! | `tokio` | yes | [`SseStream`]'s heartbeats (the shared heartbeat ticker) and shutdown, the `tokio_util` codec for [`parse::Decoder`] |
 //! | `json` | no | `EventBuilder::json_data` (serde_json) |
 //! | `hub` | no | the broadcast hub: topics, bounded replay, slow-client handling |
-//! | `tracing` | no | debug logs of the middleware's stream counters ([`stats`]) |
+//! | `tracing` | no | debug logs of the middleware's stream counters ([`SseStats`]) and of mid-stream errors |
 //! | `full` | no | all of the above |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod boundary;
+mod config;
 mod error;
-pub mod event;
-pub mod heartbeat;
-pub mod last_event_id;
-pub mod middleware;
+mod event;
+pub mod headers;
+mod heartbeat;
+mod last_event_id;
 pub mod parse;
-pub mod stats;
 #[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub mod stream;
+mod responder;
+#[cfg(feature = "tokio")]
+mod sse_stream;
+mod stream_stats;
 
 #[cfg(feature = "hub")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hub")))]
 pub mod hub;
 
+pub use config::{OverLimit, SseConfig};
 pub use error::EventError;
 pub use event::{Event, EventBuilder};
+pub use heartbeat::Heartbeat;
 pub use last_event_id::{LastEventId, LastEventIdError};
 #[cfg(feature = "tokio")]
-pub use stream::{KeepAlive, SseStream, TryEvent};
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use sse_stream::{SseStream, TryEvent};
+pub use stream_stats::SseStats;
+/// The shutdown signal [`SseStream::shutdown`] takes, re-exported from `tokio_util`.
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use tokio_util::sync::CancellationToken;
 
-/// The media type of an event stream, `text/event-stream`.
-pub const CONTENT_TYPE: &str = "text/event-stream";
-
-/// The headers of every SSE response, as `(name, value)` pairs: `Content-Type:
-/// text/event-stream`, `Cache-Control: no-cache` and `X-Accel-Buffering: no` (which tells
-/// nginx not to buffer). The adapters' responders send exactly these.
-///
-/// ```
-/// let (name, value) = sse_core::RESPONSE_HEADERS[0];
-/// assert_eq!((name, value), ("content-type", sse_core::CONTENT_TYPE));
-/// ```
-pub const RESPONSE_HEADERS: [(&str, &str); 3] = [
-    ("content-type", CONTENT_TYPE),
-    ("cache-control", "no-cache"),
-    (X_ACCEL_BUFFERING, "no"),
-];
-
-/// The name of the `X-Accel-Buffering` header, whose value `no` tells nginx not to buffer
-/// the response.
-pub const X_ACCEL_BUFFERING: &str = "x-accel-buffering";
+/// What the sibling crates (sse-tower, sse-axum, sse-actix, sse-warp) share to build their
+/// middleware and responders. Not public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "tokio")]
+    pub use crate::__responder_options as responder_options;
+    pub use crate::headers::{
+        apply_middleware_policy, is_compressed, ConnectionHeaders, HeaderMapMut,
+    };
+    pub use crate::heartbeat::EventBoundary;
+    #[cfg(feature = "tokio")]
+    pub use crate::heartbeat::HeartbeatTimer;
+    #[cfg(feature = "tokio")]
+    pub use crate::sse_stream::end_on_error;
+    pub use crate::stream_stats::{CloseReason, StreamGuard};
+    pub use futures_core::Stream;
+}

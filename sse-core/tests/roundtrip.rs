@@ -3,7 +3,7 @@
 //! client (LaunchDarkly's `eventsource-client`) over a real socket.
 //!
 //! Data is compared after CR and CRLF are turned into LF: the wire has only LF line breaks,
-//! so that is what every client sees (documented in `sse_core::event`).
+//! so that is what every client sees (documented on `sse_core::Event`).
 
 use std::time::Duration;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::{stream, Stream, StreamExt};
 use sse_core::parse::Message;
-use sse_core::stream::CancellationToken;
+use sse_core::CancellationToken;
 use sse_core::{Event, LastEventId};
 use tokio::sync::{watch, Semaphore};
 
@@ -34,7 +34,7 @@ impl std::error::Error for FixtureError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StreamOptions {
     /// Keep-alive comments after this much idle time.
-    pub keep_alive: Option<Duration>,
+    pub heartbeat: Option<Duration>,
     /// A leading `retry:` field.
     pub retry: Option<Duration>,
 }
@@ -77,9 +77,9 @@ impl fmt::Debug for Fixture {
 }
 
 impl Fixture {
-    /// Options for `/idle`: keep-alive after 50 ms, `retry: 1500`.
+    /// Options for `/idle`: a heartbeat after 50 ms, `retry: 1500`.
     pub const IDLE_OPTIONS: StreamOptions = StreamOptions {
-        keep_alive: Some(Duration::from_millis(50)),
+        heartbeat: Some(Duration::from_millis(50)),
         retry: Some(Duration::from_millis(1500)),
     };
 
@@ -186,7 +186,7 @@ impl Fixture {
         Box::pin(stream::iter(Self::golden_events().into_iter().map(Ok)))
     }
 
-    /// `/idle`: one event, then nothing (the adapter's keep-alive fills the silence), ending
+    /// `/idle`: one event, then nothing (the adapter's heartbeat fills the silence), ending
     /// on shutdown.
     pub fn idle(&self) -> FixtureStream {
         let token = self.shutdown_token();

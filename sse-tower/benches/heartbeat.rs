@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use futures_util::stream;
 use http_body::{Body, Frame};
 use http_body_util::StreamBody;
-use sse_tower::HeartbeatBody;
+use sse_tower::{Heartbeat, HeartbeatBody};
 
 const EVENTS: usize = 1000;
 
@@ -73,7 +73,7 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("heartbeat", |b| {
             b.iter_batched(
-                || HeartbeatBody::new(frames(chunks), Duration::from_secs(15)),
+                || HeartbeatBody::new(frames(chunks), Heartbeat::every(Duration::from_secs(15))),
                 |body| black_box(drain(body)),
                 BatchSize::SmallInput,
             )

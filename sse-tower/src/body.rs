@@ -114,7 +114,7 @@ where
         let mut this = self.project();
         while !*this.ended {
             let item = std::task::ready!(this.stream.as_mut().poll_next(cx));
-            match sse_core::stream::end_on_error(item) {
+            match sse_core::__private::end_on_error(item) {
                 Some(chunk) => {
                     let chunk = chunk.into();
                     if !chunk.is_empty() {
@@ -140,19 +140,20 @@ where
     }
 }
 
-/// The headers of an SSE response, [`sse_core::RESPONSE_HEADERS`], in a map of exactly their
+/// The headers of an SSE response, [`sse_core::headers::RESPONSE_HEADERS`], in a map of exactly their
 /// size (hyper keeps a response's map for the connection's life). The axum and warp
 /// responders serve their [`SseBody`] with these.
 ///
 /// ```
 /// let headers = sse_tower::response_headers();
 /// assert_eq!(headers["content-type"], "text/event-stream");
-/// assert_eq!(headers.len(), sse_core::RESPONSE_HEADERS.len());
+/// assert_eq!(headers["cache-control"], "no-cache, no-transform");
+/// assert_eq!(headers.len(), sse_core::headers::RESPONSE_HEADERS.len());
 /// ```
 #[must_use]
 pub fn response_headers() -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(sse_core::RESPONSE_HEADERS.len());
-    for (name, value) in sse_core::RESPONSE_HEADERS {
+    let mut headers = HeaderMap::with_capacity(sse_core::headers::RESPONSE_HEADERS.len());
+    for (name, value) in sse_core::headers::RESPONSE_HEADERS {
         headers.insert(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),

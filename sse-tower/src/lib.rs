@@ -49,5 +49,6 @@ pub use body::{response_headers, SseBody};
 #[cfg(feature = "serve")]
 pub use serve::serve;
 pub use sse::{
-    HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseLayer, SseService, SseStats,
+    Heartbeat, HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseConfig, SseLayer,
+    SseService, SseStats,
 };

@@ -9,7 +9,7 @@ use axum::{extract::State, response::IntoResponse, routing::get, Router};
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 use http::{header, StatusCode};
-use sse_tower::SseLayer;
+use sse_tower::{Heartbeat, SseConfig, SseLayer};
 use support::{get_h1, read_all, read_event, serve, sse_response};
 use tokio::sync::{mpsc, Mutex};
 use tower::ServiceBuilder;
@@ -156,7 +156,9 @@ async fn compressed_inner_response_is_left_alone_without_heartbeats() {
     // compresses SSE. The layer cannot undo it; it must at least not corrupt it.
     let (router, regs) = router();
     let app = ServiceBuilder::new()
-        .layer(SseLayer::new().heartbeat_interval(Duration::from_millis(20)))
+        .layer(SseLayer::from(
+            SseConfig::new().heartbeat(Heartbeat::every(Duration::from_millis(20))),
+        ))
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(0)))
         .service(router);
     let addr = serve(app).await;
@@ -177,7 +179,7 @@ async fn without_identity_encoding_a_custom_outer_predicate_would_compress_sse()
     let (router, _regs) = router();
     let app = ServiceBuilder::new()
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(0)))
-        .layer(SseLayer::new().identity_encoding(false))
+        .layer(SseLayer::from(SseConfig::new().identity_encoding(false)))
         .service(router);
     let addr = serve(app).await;
     let res = get_h1(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::{response::IntoResponse, routing::get, Router};
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
-use sse_tower::SseLayer;
+use sse_tower::{Heartbeat, SseConfig, SseLayer};
 use support::{get_h1, read_event, serve, sse_response, wait_live};
 
 async fn events() -> impl IntoResponse {
@@ -17,9 +17,11 @@ async fn events() -> impl IntoResponse {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_count_returns_to_zero_after_200_clients_close_abruptly() {
     const CLIENTS: usize = 200;
-    let layer = SseLayer::new()
-        .heartbeat_interval(Duration::from_secs(1))
-        .max_streams(CLIENTS);
+    let layer = SseLayer::from(
+        SseConfig::new()
+            .heartbeat(Heartbeat::every(Duration::from_secs(1)))
+            .max_streams(CLIENTS),
+    );
     let stats = layer.stats();
     let addr = serve(Router::new().route("/events", get(events)).layer(layer)).await;
 

@@ -8,7 +8,7 @@ use axum::{response::IntoResponse, routing::get, Router};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream;
 use http::{header, StatusCode, Version};
-use sse_tower::SseLayer;
+use sse_tower::{Heartbeat, SseConfig, SseLayer};
 use support::{get_h1, get_h2, read_event, read_until, serve, sse_response};
 
 async fn events() -> impl IntoResponse {
@@ -105,9 +105,9 @@ async fn handler_cache_control_is_kept_and_other_routes_are_untouched() {
 
 #[tokio::test]
 async fn heartbeat_arrives_on_the_wire_after_idle() {
-    let addr = serve(app(
-        SseLayer::new().heartbeat_interval(Duration::from_millis(50))
-    ))
+    let addr = serve(app(SseLayer::from(
+        SseConfig::new().heartbeat(Heartbeat::every(Duration::from_millis(50))),
+    )))
     .await;
     let res = get_h1(addr, "/events", &[]).await;
     let mut body = res.into_body();

@@ -8,7 +8,7 @@ use axum::response::{sse, IntoResponse};
 use bytes::Bytes;
 use http_body::Body as _;
 use http_body_util::BodyExt;
-use sse_tower::HeartbeatBody;
+use sse_tower::{Heartbeat, HeartbeatBody};
 use support::ChannelBody;
 use tokio::time::{timeout, Instant};
 
@@ -40,7 +40,7 @@ where
 #[tokio::test(start_paused = true)]
 async fn heartbeat_arrives_after_an_idle_interval() {
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL);
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL));
     tx.send("data: one\n\n").unwrap();
     assert_eq!(next(&mut body, INTERVAL).await.unwrap(), "data: one\n\n");
     let start = Instant::now();
@@ -53,7 +53,7 @@ async fn heartbeat_arrives_after_an_idle_interval() {
 #[tokio::test(start_paused = true)]
 async fn heartbeat_never_splits_an_event_written_in_three_chunks() {
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL).text("hb");
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL).text("hb"));
     for chunk in ["data: hel", "lo\n", "\n"] {
         tx.send(chunk).unwrap();
         assert_eq!(next(&mut body, INTERVAL).await.unwrap(), chunk);
@@ -71,14 +71,14 @@ async fn heartbeat_never_splits_an_event_written_in_three_chunks() {
 async fn heartbeat_follows_crlf_and_cr_event_endings() {
     for ending in ["data: a\r\n\r\n", "data: a\r\r"] {
         let (tx, body) = ChannelBody::new();
-        let mut body = HeartbeatBody::new(body, INTERVAL);
+        let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL));
         tx.send(ending).unwrap();
         next(&mut body, INTERVAL).await.unwrap();
         assert_eq!(next(&mut body, 2 * INTERVAL).await.unwrap(), ":\n");
     }
     // A field line ended by CR, whose LF comes later, is no boundary.
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL);
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL));
     tx.send("data: a\r").unwrap();
     next(&mut body, INTERVAL).await.unwrap();
     silent(&mut body, 3 * INTERVAL).await;
@@ -90,7 +90,7 @@ async fn heartbeat_follows_crlf_and_cr_event_endings() {
 #[tokio::test(start_paused = true)]
 async fn no_heartbeat_while_events_flow() {
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL);
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL));
     tokio::spawn(async move {
         for _ in 0..12 {
             tx.send("data: tick\n\n").unwrap();
@@ -108,7 +108,7 @@ async fn no_heartbeat_while_events_flow() {
 #[tokio::test(start_paused = true)]
 async fn heartbeats_resume_one_interval_after_the_last_event() {
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL);
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL));
     let (tx2, mut rx2) = tokio::sync::mpsc::unbounded_channel::<()>();
     tokio::spawn(async move {
         for _ in 0..4 {
@@ -131,7 +131,7 @@ async fn heartbeats_resume_one_interval_after_the_last_event() {
 #[tokio::test(start_paused = true)]
 async fn a_body_sending_its_own_comments_gets_none_injected() {
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL).text("injected");
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL).text("injected"));
     tokio::spawn(async move {
         for _ in 0..10 {
             tx.send(": own\n").unwrap();
@@ -147,7 +147,7 @@ async fn a_body_sending_its_own_comments_gets_none_injected() {
 #[tokio::test(start_paused = true)]
 async fn nothing_after_the_end() {
     let (tx, body) = ChannelBody::new();
-    let mut body = HeartbeatBody::new(body, INTERVAL);
+    let mut body = HeartbeatBody::new(body, Heartbeat::every(INTERVAL));
     tx.send("data: last\n\n").unwrap();
     drop(tx);
     assert_eq!(next(&mut body, INTERVAL).await.unwrap(), "data: last\n\n");
@@ -167,7 +167,7 @@ async fn wraps_axums_own_sse() {
             .map(|event| (Ok::<_, std::convert::Infallible>(event), rx))
     });
     let axum_body = sse::Sse::new(events).into_response().into_body();
-    let mut body = HeartbeatBody::new(axum_body, INTERVAL);
+    let mut body = HeartbeatBody::new(axum_body, Heartbeat::every(INTERVAL));
 
     tx.send(sse::Event::default().event("greeting").data("hi\nthere"))
         .unwrap();

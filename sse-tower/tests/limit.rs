@@ -8,7 +8,7 @@ use axum::{response::IntoResponse, routing::get, Router};
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 use http::{header, StatusCode};
-use sse_tower::{OverLimit, SseLayer};
+use sse_tower::{OverLimit, SseConfig, SseLayer};
 use support::{get_h1, read_all, read_event, serve, sse_response, wait_live};
 
 async fn events() -> impl IntoResponse {
@@ -28,9 +28,11 @@ fn app(layer: SseLayer) -> Router {
 
 #[tokio::test]
 async fn beyond_the_limit_is_503_until_a_stream_closes() {
-    let layer = SseLayer::new()
-        .max_streams(2)
-        .retry_after(Duration::from_millis(2500));
+    let layer = SseLayer::from(
+        SseConfig::new()
+            .max_streams(2)
+            .retry_after(Duration::from_millis(2500)),
+    );
     let stats = layer.stats();
     let addr = serve(app(layer)).await;
 
@@ -68,10 +70,12 @@ async fn beyond_the_limit_is_503_until_a_stream_closes() {
 
 #[tokio::test]
 async fn retry_later_answers_200_with_only_a_jittered_retry_field() {
-    let layer = SseLayer::new()
-        .max_streams(1)
-        .over_limit(OverLimit::RetryLater)
-        .retry_after(Duration::from_secs(4));
+    let layer = SseLayer::from(
+        SseConfig::new()
+            .max_streams(1)
+            .over_limit(OverLimit::RetryLater)
+            .retry_after(Duration::from_secs(4)),
+    );
     let stats = layer.stats();
     let addr = serve(app(layer)).await;
 
@@ -114,7 +118,7 @@ async fn over_the_limit_the_handlers_body_is_dropped() {
 
     let alive = Arc::new(());
     let handler_alive = alive.clone();
-    let svc = SseLayer::new().max_streams(0).layer(service_fn(
+    let svc = SseLayer::from(SseConfig::new().max_streams(0)).layer(service_fn(
         move |_req: http::Request<http_body_util::Empty<Bytes>>| {
             let guard = handler_alive.clone();
             async move {

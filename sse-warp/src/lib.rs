@@ -9,7 +9,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use futures_util::stream;
-//! use sse_warp::{Event, KeepAlive, LastEventId, Sse};
+//! use sse_warp::{Event, Heartbeat, LastEventId, Sse};
 //! use warp::{Filter, Reply};
 //!
 //! fn ticker(last: Option<LastEventId>) -> impl Reply {
@@ -20,7 +20,7 @@
 //!         Some((Event::builder().id(&*n_text).data(&*n_text).build(), n + 1))
 //!     });
 //!     Sse::new(ticks)
-//!         .keep_alive(KeepAlive::new())
+//!         .heartbeat(Heartbeat::new())
 //!         .retry(Duration::from_secs(2))
 //! }
 //!
@@ -107,8 +107,10 @@ mod reply;
 pub use last_event_id::{last_event_id, InvalidLastEventId};
 pub use reply::{reply, Sse};
 
-pub use sse_core::stream::CancellationToken;
-pub use sse_core::{self, Event, EventBuilder, EventError, KeepAlive, LastEventId};
+pub use sse_core::{
+    self, CancellationToken, Event, EventBuilder, EventError, Heartbeat, LastEventId, OverLimit,
+    SseConfig,
+};
 pub use sse_tower::{self, SseLayer};
 pub use warp::Reply;
 

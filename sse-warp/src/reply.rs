@@ -1,18 +1,16 @@
 //! [`reply`] and [`Sse`]: a stream of events as a warp reply.
 
 use std::fmt;
-use std::time::Duration;
 
 use futures_core::Stream;
 use http_body_util::BodyDataStream;
-use sse_core::stream::CancellationToken;
-use sse_core::{Event, KeepAlive, SseStream, TryEvent};
+use sse_core::{SseStream, TryEvent};
 use sse_tower::SseBody;
 use sync_wrapper::SyncStream;
 use warp::reply::{Reply, Response};
 
-/// Replies with a stream of [`Event`]s, or of `Result<Event, E>`, as `text/event-stream`,
-/// with no keep-alive and no leading `retry:`; use [`Sse`] to set those.
+/// Replies with a stream of [`Event`](crate::Event)s, or of `Result<Event, E>`, as `text/event-stream`,
+/// with no heartbeat and no leading `retry:`; use [`Sse`] to set those.
 ///
 /// The stream needs to be `Send` but not `Sync`. See [`Sse`] for the headers and what an
 /// error item does.
@@ -35,12 +33,12 @@ where
     Sse::new(stream)
 }
 
-/// An SSE reply with options: [`reply`] with a keep-alive, a leading `retry:` or a shutdown
-/// signal.
+/// An SSE reply with options: [`reply`] with a heartbeat, a leading `retry:`, a shutdown
+/// signal or a chunk size.
 ///
-/// The response carries `Content-Type: text/event-stream`, `Cache-Control: no-cache` and
-/// `X-Accel-Buffering: no` (nginx), with or without [`SseLayer`](crate::SseLayer), and no
-/// `Content-Length`. Events that are ready together are written as one chunk. The stream
+/// The response carries the toolkit's headers ([`sse_core::headers`]): `Content-Type:
+/// text/event-stream`, `Cache-Control: no-cache, no-transform` and `X-Accel-Buffering: no`
+/// (nginx), with or without [`SseLayer`](crate::SseLayer), and no `Content-Length`. Events that are ready together are written as one chunk. The stream
 /// needs to be `Send`; warp's `Sync` requirement is met inside (behind an exclusive-access
 /// wrapper), so a stream holding a non-`Sync` value works.
 ///
@@ -55,14 +53,14 @@ where
 /// ```
 /// use std::time::Duration;
 /// use futures_util::stream;
-/// use sse_warp::{Event, KeepAlive, Sse};
+/// use sse_warp::{Event, Heartbeat, Sse};
 /// use warp::Filter;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let route = warp::path("events").map(|| {
 ///     Sse::new(stream::iter([Event::data("hello")]))
-///         .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+///         .heartbeat(Heartbeat::every(Duration::from_secs(20)))
 ///         .retry(Duration::from_secs(3))
 /// });
 ///
@@ -85,47 +83,21 @@ where
     S: Stream,
     S::Item: TryEvent,
 {
-    /// Serves `stream` with no keep-alive, no leading `retry:` and no shutdown signal (what
+    /// Serves `stream` with no heartbeat, no leading `retry:` and no shutdown signal (what
     /// [`reply`] does).
     pub fn new(stream: S) -> Self {
         Self {
             stream: SseStream::new(stream),
         }
     }
-
-    /// Writes a keep-alive (a comment by default) whenever the stream has been idle for the
-    /// [`KeepAlive`] interval, so proxies and clients don't time the connection out.
-    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.stream = self.stream.keep_alive(keep_alive);
-        self
-    }
-
-    /// Writes [`retry:`] first, which sets how long the client waits before it reconnects.
-    ///
-    /// [`retry:`]: https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#retry
-    pub fn retry(mut self, retry: Duration) -> Self {
-        self.stream = self.stream.retry(retry);
-        self
-    }
-
-    /// Ends the response when `token` is cancelled, after writing `last_event` if given (for
-    /// example a `retry:` with jitter, so that clients don't all come back at once).
-    ///
-    /// Cancel the token when the server's graceful shutdown starts: open event streams
-    /// otherwise keep it waiting forever.
-    pub fn shutdown(mut self, token: CancellationToken, last_event: Option<Event>) -> Self {
-        self.stream = self.stream.shutdown(token, last_event);
-        self
-    }
 }
 
-impl<S> fmt::Debug for Sse<S>
-where
-    S: Stream,
-    S::Item: TryEvent,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.stream.fmt_options("Sse", f)
+sse_core::__private::responder_options! {
+    Sse {
+        heartbeat: heartbeat,
+        retry: retry,
+        shutdown: shutdown,
+        max_chunk: max_chunk,
     }
 }
 
@@ -150,6 +122,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    use sse_core::{CancellationToken, Event, Heartbeat};
     use std::cell::Cell;
     use std::convert::Infallible;
 
@@ -179,7 +154,7 @@ mod tests {
         assert_eq!(parts.status, StatusCode::OK);
         assert_eq!(parts.headers.len(), 3);
         assert_eq!(parts.headers[CONTENT_TYPE], "text/event-stream");
-        assert_eq!(parts.headers[CACHE_CONTROL], "no-cache");
+        assert_eq!(parts.headers[CACHE_CONTROL], "no-cache, no-transform");
         assert_eq!(parts.headers["x-accel-buffering"], "no");
         assert_eq!(body, "data: one\n\ndata: two\n\n");
     }
@@ -218,16 +193,15 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn keep_alive_comes_after_the_idle_interval() {
+    async fn heartbeat_comes_after_the_idle_interval() {
         let events = stream::iter([Event::data("x")]).chain(stream::pending());
-        let sse = Sse::new(events)
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(5)).text("ka"));
+        let sse = Sse::new(events).heartbeat(Heartbeat::every(Duration::from_secs(5)).text("ka"));
         let mut body = sse.into_response().into_body();
         let start = tokio::time::Instant::now();
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(first, "data: x\n\n");
-        let keep_alive = body.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert_eq!(keep_alive, ": ka\n");
+        let heartbeat = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(heartbeat, ": ka\n");
         assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
 

@@ -11,7 +11,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use sse_testkit::{Fixture, FixtureStream, Server, StreamOptions};
-use sse_warp::{KeepAlive, LastEventId, Sse, SseLayer};
+use sse_warp::{Heartbeat, LastEventId, Sse, SseConfig, SseLayer};
 use tokio::net::TcpListener;
 use tower::util::BoxCloneService;
 use tower::ServiceBuilder;
@@ -22,8 +22,8 @@ use warp::{Filter, Reply};
 /// Serves `stream` through the reply with the fixture's options mapped onto its own.
 fn sse(stream: FixtureStream, options: StreamOptions) -> Sse<FixtureStream> {
     let mut sse = Sse::new(stream);
-    if let Some(interval) = options.keep_alive {
-        sse = sse.keep_alive(KeepAlive::new().interval(interval));
+    if let Some(interval) = options.heartbeat {
+        sse = sse.heartbeat(Heartbeat::every(interval));
     }
     if let Some(retry) = options.retry {
         sse = sse.retry(retry);
@@ -120,7 +120,7 @@ impl sse_testkit::Harness for WarpUnderTower {
         let routes = json_route(&fixture).or(event_routes(&fixture));
         let service = ServiceBuilder::new()
             .layer(CompressionLayer::new())
-            .layer(SseLayer::new().identity_encoding(false))
+            .layer(SseLayer::from(SseConfig::new().identity_encoding(false)))
             .service(warp::service(routes));
         // Boxed: naming the service's future `Send` here spares the compiler a
         // higher-ranked `Send` proof it can't make through the spawned connection.

@@ -25,7 +25,7 @@ use std::time::Duration;
 use bench_common::{PublishParams, ServerArgs};
 use clap::Parser;
 use sse_core::hub::{Hub, HubConfig};
-use sse_core::{Event, KeepAlive};
+use sse_core::{Event, Heartbeat};
 
 const TOPIC: &str = "bench";
 
@@ -51,8 +51,8 @@ impl State {
         }
     }
 
-    fn keep_alive(&self) -> KeepAlive {
-        KeepAlive::new().interval(self.heartbeat)
+    fn heartbeat(&self) -> Heartbeat {
+        Heartbeat::every(self.heartbeat)
     }
 
     fn publish(&self, query: &str) {
@@ -84,8 +84,7 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
         .route(
             "/events",
             get(|S(state): S<State>| async move {
-                sse_axum::Sse::new(state.hub.subscribe([TOPIC], None))
-                    .keep_alive(state.keep_alive())
+                sse_axum::Sse::new(state.hub.subscribe([TOPIC], None)).heartbeat(state.heartbeat())
             }),
         )
         .route(
@@ -114,7 +113,7 @@ async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
     let events = {
         let state = state.clone();
         warp::path("events").and(warp::get()).map(move || {
-            sse_warp::Sse::new(state.hub.subscribe([TOPIC], None)).keep_alive(state.keep_alive())
+            sse_warp::Sse::new(state.hub.subscribe([TOPIC], None)).heartbeat(state.heartbeat())
         })
     };
     let publish = {
@@ -151,7 +150,7 @@ fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
                     "/events",
                     web::get().to(|state: web::Data<State>| async move {
                         sse_actix::Sse::from_stream(state.hub.subscribe([TOPIC], None))
-                            .with_keep_alive(state.keep_alive())
+                            .with_heartbeat(state.heartbeat())
                     }),
                 )
                 .route(

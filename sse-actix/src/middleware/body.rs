@@ -16,10 +16,10 @@ use actix_web::{
 use bytes::Bytes;
 use pin_project_lite::pin_project;
 
-use sse_core::{
-    middleware::{self, SseConfig},
-    stats::StreamGuard,
+use sse_core::__private::{
+    apply_middleware_policy, is_compressed, ConnectionHeaders, HeaderMapMut, StreamGuard,
 };
+use sse_core::{headers, SseConfig};
 
 use super::{HeartbeatBody, OverLimit};
 
@@ -110,7 +110,7 @@ fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(middleware::is_event_stream)
+        .is_some_and(headers::is_event_stream)
 }
 
 /// Turns the inner service's response into ours.
@@ -131,7 +131,7 @@ pub(crate) fn respond<B>(
         let headers = head.headers_mut();
         set_sse_headers(headers, config.get_identity_encoding());
         let content_encoding = headers.get(header::CONTENT_ENCODING);
-        let compressed = middleware::is_compressed(content_encoding.map(HeaderValue::as_bytes));
+        let compressed = is_compressed(content_encoding.map(HeaderValue::as_bytes));
         if compressed {
             tracing::warn!(
                 ?content_encoding,
@@ -143,34 +143,41 @@ pub(crate) fn respond<B>(
     })
 }
 
-/// The headers every SSE response gets. actix writes (on HTTP/1.x) or drops (on HTTP/2) the
-/// connection-specific headers itself, so they are left alone here.
+/// The headers every SSE response gets: sse-core's one policy. actix writes (on HTTP/1.x)
+/// or drops (on HTTP/2) the connection-specific headers itself, so they are left alone.
 fn set_sse_headers(headers: &mut HeaderMap, identity_encoding: bool) {
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(middleware::CACHE_CONTROL),
+    apply_middleware_policy(
+        &mut ActixHeaders(headers),
+        ConnectionHeaders::ServerManaged,
+        identity_encoding,
+    );
+}
+
+/// actix-web's header map, seen through sse-core's header policy (a newtype, since both the
+/// trait and the map are foreign here).
+struct ActixHeaders<'a>(&'a mut HeaderMap);
+
+impl HeaderMapMut for ActixHeaders<'_> {
+    fn contains(&self, name: &'static str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    fn insert(&mut self, name: &'static str, value: &'static str) {
+        self.0.insert(
+            header::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
         );
     }
-    headers.insert(
-        header::HeaderName::from_static(sse_core::X_ACCEL_BUFFERING),
-        HeaderValue::from_static("no"),
-    );
-    headers.remove(header::CONTENT_LENGTH);
-    if identity_encoding && !headers.contains_key(header::CONTENT_ENCODING) {
-        headers.insert(
-            header::CONTENT_ENCODING,
-            HeaderValue::from_static("identity"),
-        );
+
+    fn remove(&mut self, name: &'static str) {
+        self.0.remove(name);
     }
 }
 
 /// The answer beyond the stream limit.
 fn over_limit(config: &SseConfig) -> HttpResponse<BoxBody> {
     if config.get_over_limit() == OverLimit::RetryLater {
-        let mut res = HttpResponse::Ok()
-            .content_type(sse_core::CONTENT_TYPE)
-            .body(config.retry_later_body());
+        let mut res = HttpResponse::Ok().body(config.retry_later_body());
         set_sse_headers(res.headers_mut(), config.get_identity_encoding());
         return res;
     }
@@ -192,6 +199,10 @@ mod tests {
         assert_eq!(
             headers.get(header::CACHE_CONTROL).unwrap(),
             "no-cache, no-transform"
+        );
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).unwrap(),
+            "text/event-stream"
         );
         assert_eq!(headers.get("x-accel-buffering").unwrap(), "no");
         assert_eq!(headers.get(header::CONTENT_ENCODING).unwrap(), "identity");

@@ -13,7 +13,7 @@ use actix_web::{
 };
 use pin_project_lite::pin_project;
 
-use sse_core::middleware::SseConfig;
+use sse_core::SseConfig;
 
 use super::{body::respond, ResponseBody};
 

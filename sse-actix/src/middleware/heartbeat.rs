@@ -4,13 +4,13 @@ use std::{
     fmt,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
 };
 
 use actix_web::body::{BodySize, MessageBody};
 use bytes::Bytes;
 use pin_project_lite::pin_project;
-use sse_core::heartbeat::{self, HeartbeatTimer};
+use sse_core::__private::HeartbeatTimer;
+use sse_core::Heartbeat;
 
 pin_project! {
     /// A [`MessageBody`] that injects a heartbeat comment into an event stream after it has
@@ -25,9 +25,8 @@ pin_project! {
     /// however long the body stalls.
     ///
     /// Every chunk counts as activity, including the body's own comments, so a body that
-    /// already sends keep-alives more often than the interval gets none injected. The timing
-    /// and the boundary tracking are [`sse_core::heartbeat::HeartbeatTimer`]'s, shared with
-    /// sse-tower's `HeartbeatBody`.
+    /// already sends heartbeats more often than the interval gets none injected. The timing
+    /// and the boundary tracking are sse-core's, shared with sse-tower's `HeartbeatBody`.
     ///
     /// After the inner body ends (or fails) this body returns `None` forever and never sends
     /// a heartbeat again. Its size is always [`BodySize::Stream`]: heartbeats add bytes.
@@ -40,10 +39,11 @@ pin_project! {
     /// ```
     /// use std::time::Duration;
     /// use actix_web::body::{self, BodySize, MessageBody};
-    /// use sse_actix::middleware::HeartbeatBody;
+    /// use sse_actix::{middleware::HeartbeatBody, Heartbeat};
     ///
     /// # #[actix_web::main] async fn main() {
-    /// let body = HeartbeatBody::new("data: hello\n\n", Duration::from_secs(15)).text("ping");
+    /// let heartbeat = Heartbeat::every(Duration::from_secs(15)).text("ping");
+    /// let body = HeartbeatBody::new("data: hello\n\n", heartbeat);
     /// assert_eq!(body.size(), BodySize::Stream);
     /// assert_eq!(body::to_bytes(body).await.unwrap(), "data: hello\n\n");
     /// # }
@@ -56,21 +56,9 @@ pin_project! {
 }
 
 impl<B> HeartbeatBody<B> {
-    /// Wraps `body`, sending the comment `:\n` after `interval` without a write.
-    ///
-    /// # Panics
-    ///
-    /// If `interval` is zero.
-    pub fn new(body: B, interval: Duration) -> Self {
-        Self::with_timer(body, HeartbeatTimer::every(interval))
-    }
-
-    /// Sets the heartbeat's text: it is sent as the comment `: text`, one comment line per
-    /// line of `text`; an empty text sends `:\n`.
-    #[must_use]
-    pub fn text(mut self, text: &str) -> Self {
-        self.timer.set_comment(heartbeat::comment(text));
-        self
+    /// Wraps `body`, writing `heartbeat` after its interval without a write.
+    pub fn new(body: B, heartbeat: Heartbeat) -> Self {
+        Self::with_timer(body, HeartbeatTimer::new(Some(&heartbeat)))
     }
 
     pub(crate) fn with_timer(body: B, timer: HeartbeatTimer) -> Self {

@@ -13,7 +13,7 @@
 //! - keeps compression off the stream (see [below](#compression));
 //! - wraps the body in a [`HeartbeatBody`], which sends a comment after an idle interval
 //!   (15 s by default), only at an event boundary;
-//! - counts the stream in [`SseStats`] and, with [`SseMiddleware::max_streams`], limits how
+//! - counts the stream in [`SseStats`] and, with [`SseConfig::max_streams`], limits how
 //!   many run at once (see [below](#stream-limit)).
 //!
 //! # Example
@@ -21,7 +21,8 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use actix_web::{middleware::Compress, web, App, HttpResponse, HttpServer};
-//! use sse_actix::middleware::{OverLimit, SseMiddleware, SseStats};
+//! use sse_actix::middleware::SseMiddleware;
+//! use sse_actix::{Heartbeat, OverLimit, SseConfig};
 //!
 //! async fn feed() -> HttpResponse {
 //!     HttpResponse::Ok()
@@ -31,19 +32,19 @@
 //!
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let stats = SseStats::new(); // one handle for every worker
-//!     let app_stats = stats.clone();
+//!     // One policy, built once outside the workers: its clones share one `SseStats`, so the
+//!     // stream limit and the counts are the whole server's. The same `SseConfig` value can
+//!     // configure sse-tower's `SseLayer` in an axum or warp service.
+//!     let config = SseConfig::new()
+//!         .heartbeat(Heartbeat::every(Duration::from_secs(20)))
+//!         .max_streams(10_000)
+//!         .over_limit(OverLimit::RetryLater);
+//!     let stats = config.stats();
 //!     HttpServer::new(move || {
 //!         App::new()
 //!             .route("/events", web::get().to(feed))
 //!             // Registered first, so it runs inside Compress, which sees its headers.
-//!             .wrap(
-//!                 SseMiddleware::new()
-//!                     .heartbeat_interval(Duration::from_secs(20))
-//!                     .max_streams(10_000)
-//!                     .over_limit(OverLimit::RetryLater)
-//!                     .stats_handle(app_stats.clone()),
-//!             )
+//!             .wrap(SseMiddleware::from(config.clone()))
 //!             .wrap(Compress::default())
 //!     })
 //!     // Notice silent clients that hang up (see the crate docs).
@@ -71,7 +72,7 @@
 //!   handler's response first. This crate's [`Sse`](crate::Sse) and actix-web-lab's `Sse`
 //!   already mark themselves `identity`, so they are safe; for any other SSE response the
 //!   middleware removes `Accept-Encoding` from requests that accept `text/event-stream`
-//!   (which `EventSource` always sends, see [`SseMiddleware::strip_accept_encoding`]), so
+//!   (which `EventSource` always sends, see [`SseConfig::strip_accept_encoding`]), so
 //!   the inner `Compress` chooses no encoding. A client that asks for an event stream
 //!   without that `Accept`, served by a handler that does not mark its response, still gets
 //!   it compressed; compression can't be undone here, so the middleware logs a warning and
@@ -85,11 +86,11 @@
 //! See [`HeartbeatBody`]. A heartbeat is sent only when the stream has been idle for the
 //! interval and the bytes written so far end at an event boundary, so it never lands inside
 //! a half-written event. A body that sends its own comments within the interval gets none
-//! injected. Turn them off with [`SseMiddleware::no_heartbeat`].
+//! injected. Turn them off with [`SseConfig::no_heartbeat`].
 //!
 //! # Stream limit
 //!
-//! [`SseMiddleware::max_streams`] caps the SSE streams alive at once. A stream holds its
+//! [`SseConfig::max_streams`] caps the SSE streams alive at once. A stream holds its
 //! permit as long as its response body lives, not just while the handler runs: the permit
 //! comes back when the stream ends or the client disconnects (actix drops the body).
 //!
@@ -127,4 +128,4 @@ pub use self::{
     body::ResponseBody, future::ResponseFuture, heartbeat::HeartbeatBody, service::SseService,
     transform::SseMiddleware,
 };
-pub use sse_core::{middleware::OverLimit, stats::SseStats};
+pub use sse_core::{OverLimit, SseConfig, SseStats};

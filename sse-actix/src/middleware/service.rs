@@ -6,7 +6,7 @@ use actix_web::{
     http::header,
     Error,
 };
-use sse_core::middleware::SseConfig;
+use sse_core::SseConfig;
 
 use super::{ResponseBody, ResponseFuture};
 

@@ -55,12 +55,12 @@
 mod decoder;
 mod error;
 mod frame;
-mod stream;
+mod frame_stream;
 
 pub use decoder::Decoder;
 pub use error::{ParseError, StreamError};
 pub use frame::{Frame, Message};
-pub use stream::FrameStream;
+pub use frame_stream::FrameStream;
 
 #[cfg(test)]
 mod tests {

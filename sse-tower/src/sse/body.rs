@@ -9,10 +9,8 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use sse_core::{
-    middleware::{self, SseConfig},
-    stats::StreamGuard,
-};
+use sse_core::__private::{apply_middleware_policy, is_compressed, ConnectionHeaders, StreamGuard};
+use sse_core::{headers, SseConfig};
 
 use super::{HeartbeatBody, OverLimit};
 
@@ -125,7 +123,7 @@ fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(middleware::is_event_stream)
+        .is_some_and(headers::is_event_stream)
 }
 
 /// Turns the handler's response into ours.
@@ -145,7 +143,7 @@ pub(crate) fn respond<B>(
     let (mut parts, body) = res.into_parts();
     set_sse_headers(&mut parts.headers, version, config.get_identity_encoding());
     let content_encoding = parts.headers.get(header::CONTENT_ENCODING);
-    let compressed = middleware::is_compressed(content_encoding.map(HeaderValue::as_bytes));
+    let compressed = is_compressed(content_encoding.map(HeaderValue::as_bytes));
     if compressed {
         tracing::warn!(
             ?content_encoding,
@@ -156,33 +154,15 @@ pub(crate) fn respond<B>(
     Response::from_parts(parts, ResponseBody::sse(body, guard))
 }
 
-/// The headers every SSE response gets.
+/// The headers every SSE response gets: sse-core's one policy, with the connection headers
+/// of `version`.
 fn set_sse_headers(headers: &mut HeaderMap, version: Version, identity_encoding: bool) {
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static(middleware::CACHE_CONTROL));
-    headers.insert(sse_core::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
-    headers.remove(header::CONTENT_LENGTH);
-    if identity_encoding && !headers.contains_key(header::CONTENT_ENCODING) {
-        headers.insert(
-            header::CONTENT_ENCODING,
-            HeaderValue::from_static("identity"),
-        );
-    }
-    if version >= Version::HTTP_2 {
-        // Connection-specific headers are illegal in HTTP/2 and HTTP/3 (RFC 9113 §8.2.2).
-        for name in [
-            header::CONNECTION,
-            header::TRANSFER_ENCODING,
-            header::UPGRADE,
-            header::HeaderName::from_static("keep-alive"),
-            header::HeaderName::from_static("proxy-connection"),
-        ] {
-            headers.remove(name);
-        }
+    let connection = if version >= Version::HTTP_2 {
+        ConnectionHeaders::Forbidden
     } else {
-        headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
-    }
+        ConnectionHeaders::KeepAlive
+    };
+    apply_middleware_policy(headers, connection, identity_encoding);
 }
 
 /// The answer beyond the stream limit.
@@ -190,12 +170,7 @@ fn over_limit<B>(config: &SseConfig, version: Version) -> Response<ResponseBody<
     if config.get_over_limit() == OverLimit::RetryLater {
         let body = ResponseBody::full(Some(config.retry_later_body()));
         let mut res = Response::new(body);
-        let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(sse_core::CONTENT_TYPE),
-        );
-        set_sse_headers(headers, version, config.get_identity_encoding());
+        set_sse_headers(res.headers_mut(), version, config.get_identity_encoding());
         return res;
     }
     // `OverLimit::ServiceUnavailable`, the default.
@@ -206,31 +181,4 @@ fn over_limit<B>(config: &SseConfig, version: Version) -> Response<ResponseBody<
         HeaderValue::from(config.retry_after_secs()),
     );
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_follow_the_http_version() {
-        let mut h1 = HeaderMap::new();
-        h1.insert(header::CONTENT_LENGTH, HeaderValue::from(3));
-        set_sse_headers(&mut h1, Version::HTTP_11, true);
-        assert_eq!(h1[header::CONNECTION], "keep-alive");
-        assert_eq!(h1[header::CACHE_CONTROL], "no-cache, no-transform");
-        assert_eq!(h1["x-accel-buffering"], "no");
-        assert_eq!(h1[header::CONTENT_ENCODING], "identity");
-        assert!(!h1.contains_key(header::CONTENT_LENGTH));
-
-        let mut h2 = HeaderMap::new();
-        h2.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
-        h2.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        h2.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        set_sse_headers(&mut h2, Version::HTTP_2, false);
-        assert!(!h2.contains_key(header::CONNECTION));
-        assert!(!h2.contains_key("keep-alive"));
-        assert!(!h2.contains_key(header::CONTENT_ENCODING));
-        assert_eq!(h2[header::CACHE_CONTROL], "no-store");
-    }
 }

@@ -7,7 +7,9 @@ use std::{
 use http::{Response, Version};
 use pin_project_lite::pin_project;
 
-use super::{body::respond, ResponseBody, SseLayer};
+use sse_core::SseConfig;
+
+use super::{body::respond, ResponseBody};
 
 pin_project! {
     /// Response future of [`SseService`](super::SseService).
@@ -15,12 +17,12 @@ pin_project! {
         #[pin]
         inner: F,
         version: Version,
-        config: Option<SseLayer>,
+        config: Option<SseConfig>,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, version: Version, config: SseLayer) -> Self {
+    pub(crate) fn new(inner: F, version: Version, config: SseConfig) -> Self {
         Self {
             inner,
             version,
@@ -51,6 +53,6 @@ where
             .config
             .take()
             .expect("ResponseFuture polled after completion");
-        Poll::Ready(Ok(respond(&config.config, *this.version, res)))
+        Poll::Ready(Ok(respond(&config, *this.version, res)))
     }
 }

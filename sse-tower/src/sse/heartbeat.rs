@@ -4,13 +4,13 @@ use std::{
     fmt,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
 };
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
-use sse_core::heartbeat::{self, HeartbeatTimer};
+use sse_core::__private::HeartbeatTimer;
+use sse_core::Heartbeat;
 
 pin_project! {
     /// A body that injects a heartbeat comment into an event stream after it has been idle
@@ -30,7 +30,7 @@ pin_project! {
     /// burst, which is when the frame was written) the time is read once and recorded as
     /// the last write. There is no timer per body: one ticker per runtime and interval wakes
     /// the bodies whose heartbeat is due, at most one interval after their last write. The
-    /// timing and the boundary tracking are [`sse_core::heartbeat::HeartbeatTimer`]'s.
+    /// timing and the boundary tracking are sse-core's, shared with every other heartbeat.
     ///
     /// After the inner body ends (or fails) this body returns `None` forever and never sends
     /// a heartbeat again. Since heartbeats add bytes, the size hint loses its upper bound
@@ -44,12 +44,13 @@ pin_project! {
     /// use std::time::Duration;
     /// use bytes::Bytes;
     /// use http_body_util::{BodyExt, Full};
+    /// use sse_core::Heartbeat;
     /// use sse_tower::HeartbeatBody;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let body = Full::new(Bytes::from_static(b"data: hello\n\n"));
-    /// let mut body = HeartbeatBody::new(body, Duration::from_secs(15)).text("ping");
+    /// let mut body = HeartbeatBody::new(body, Heartbeat::every(Duration::from_secs(15)).text("ping"));
     /// let frame = body.frame().await.unwrap().unwrap();
     /// assert_eq!(frame.into_data().unwrap(), "data: hello\n\n");
     /// assert!(body.frame().await.is_none());
@@ -63,21 +64,9 @@ pin_project! {
 }
 
 impl<B> HeartbeatBody<B> {
-    /// Wraps `body`, sending the comment `:\n` after `interval` without a write.
-    ///
-    /// # Panics
-    ///
-    /// If `interval` is zero.
-    pub fn new(body: B, interval: Duration) -> Self {
-        Self::with_timer(body, HeartbeatTimer::every(interval))
-    }
-
-    /// Sets the heartbeat's text: it is sent as the comment `: text`, one comment line per
-    /// line of `text`; an empty text sends `:\n`.
-    #[must_use]
-    pub fn text(mut self, text: &str) -> Self {
-        self.timer.set_comment(heartbeat::comment(text));
-        self
+    /// Wraps `body`, writing `heartbeat` after its interval without a write.
+    pub fn new(body: B, heartbeat: Heartbeat) -> Self {
+        Self::with_timer(body, HeartbeatTimer::new(Some(&heartbeat)))
     }
 
     pub(crate) fn with_timer(body: B, timer: HeartbeatTimer) -> Self {

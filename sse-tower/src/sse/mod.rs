@@ -4,14 +4,14 @@
 //! (parameters such as `; charset=utf-8` allowed, compared case-insensitively); other
 //! responses pass through untouched. For an SSE response it:
 //!
-//! - sets `Cache-Control: no-cache, no-transform` (unless the handler set one),
-//!   `X-Accel-Buffering: no` (nginx), removes `Content-Length`, and sets
-//!   `Connection: keep-alive` on HTTP/1.x, while on HTTP/2 and later it removes every
-//!   connection-specific header, a handler's included;
+//! - applies the toolkit's header policy ([`sse_core::headers`]): `Cache-Control: no-cache,
+//!   no-transform` (unless the handler set one), `X-Accel-Buffering: no` (nginx), no
+//!   `Content-Length`, and `Connection: keep-alive` on HTTP/1.x, while on HTTP/2 and later it
+//!   removes every connection-specific header, a handler's included;
 //! - keeps compression off the stream (see [below](#compression));
 //! - wraps the body in a [`HeartbeatBody`], which sends a comment after an idle interval
 //!   (15 s by default), only at an event boundary;
-//! - counts the stream in [`SseStats`] and, with [`SseLayer::max_streams`], limits how many
+//! - counts the stream in [`SseStats`] and, with [`SseConfig::max_streams`], limits how many
 //!   run at once (see [below](#stream-limit)).
 //!
 //! For every request it also reads the `Last-Event-ID` header, or the `lastEventId` query
@@ -27,7 +27,8 @@
 //! use axum::{body::Body, routing::get, Router};
 //! use bytes::Bytes;
 //! use futures_util::stream;
-//! use sse_tower::{OverLimit, SseBody, SseLayer};
+//! use sse_core::{Heartbeat, OverLimit, SseConfig};
+//! use sse_tower::{SseBody, SseLayer};
 //! use tower_http::compression::CompressionLayer;
 //!
 //! async fn feed() -> axum::response::Response {
@@ -39,10 +40,12 @@
 //! }
 //!
 //! # #[tokio::main] async fn main() {
-//! let sse = SseLayer::new()
-//!     .heartbeat_interval(Duration::from_secs(20))
-//!     .max_streams(10_000)
-//!     .over_limit(OverLimit::RetryLater);
+//! let sse = SseLayer::from(
+//!     SseConfig::new()
+//!         .heartbeat(Heartbeat::every(Duration::from_secs(20)))
+//!         .max_streams(10_000)
+//!         .over_limit(OverLimit::RetryLater),
+//! );
 //! let stats = sse.stats();
 //!
 //! let app = Router::new()
@@ -67,13 +70,13 @@
 //!   from the request before the response is known, then asks its predicate. tower-http's
 //!   default predicate skips `text/event-stream`, but a custom predicate loses that default
 //!   (and it compares the content type case-sensitively). So the layer also marks SSE
-//!   responses `Content-Encoding: identity` (see [`SseLayer::identity_encoding`]):
+//!   responses `Content-Encoding: identity` (see [`SseConfig::identity_encoding`]):
 //!   tower-http's `Compression` (and actix's encoder) never compresses a response that
 //!   already has a `Content-Encoding`, whatever the predicate says.
 //! - **Compression inside `SseLayer`** (it wraps the handler first). The layer can't know a
 //!   response will be SSE before it exists, but it can see `Accept: text/event-stream`,
 //!   which `EventSource` always sends: it removes `Accept-Encoding` from those requests (see
-//!   [`SseLayer::strip_accept_encoding`]), so the inner compressor chooses no encoding.
+//!   [`SseConfig::strip_accept_encoding`]), so the inner compressor chooses no encoding.
 //!   A client that asks for an event stream without that `Accept` header, through a
 //!   compressor whose predicate compresses SSE, still gets a compressed response, and
 //!   compression cannot be undone here: the layer logs a warning and leaves that response
@@ -89,11 +92,11 @@
 //! interval and the bytes written so far end at an event boundary, so it never lands inside
 //! a half-written event, even one the handler writes in several chunks. A body that sends
 //! its own comments within the interval gets none injected. Turn them off with
-//! [`SseLayer::no_heartbeat`].
+//! [`SseConfig::no_heartbeat`].
 //!
 //! # Stream limit
 //!
-//! [`SseLayer::max_streams`] caps the SSE streams alive at once. A stream holds its permit
+//! [`SseConfig::max_streams`] caps the SSE streams alive at once. A stream holds its permit
 //! as long as its response body lives, not just while the handler runs, so the permit
 //! comes back when the stream ends or the client disconnects (the server drops the body).
 //!
@@ -128,7 +131,7 @@ pub use self::{
     body::ResponseBody, future::ResponseFuture, heartbeat::HeartbeatBody, layer::SseLayer,
     service::SseService,
 };
-pub use sse_core::{middleware::OverLimit, stats::SseStats};
+pub use sse_core::{Heartbeat, OverLimit, SseConfig, SseStats};
 
 #[cfg(test)]
 mod tests {
@@ -255,7 +258,7 @@ mod tests {
 
     #[tokio::test]
     async fn non_ok_status_is_not_an_event_stream() {
-        let layer = SseLayer::new().max_streams(0);
+        let layer = SseLayer::from(SseConfig::new().max_streams(0));
         let stats = layer.stats();
         let svc = layer.layer_fn_helper(service_fn(|_req: Request<Empty<Bytes>>| async {
             let mut res = sse_response();

@@ -1,74 +1,29 @@
-use std::{
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::task::{Context, Poll};
 
 use http::{header, Request, Response};
-use sse_core::LastEventId;
+use sse_core::{LastEventId, SseConfig};
 use tower_service::Service;
 
-use super::{OverLimit, ResponseBody, ResponseFuture, SseLayer, SseStats};
+use super::{ResponseBody, ResponseFuture, SseLayer, SseStats};
 
 /// Middleware for Server-Sent Events responses: see the [module docs](super).
 ///
-/// Usually built by [`SseLayer`]; the setters here are the layer's.
+/// Usually built by [`SseLayer`].
 #[derive(Clone, Debug)]
 pub struct SseService<S> {
     inner: S,
-    config: SseLayer,
-}
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty)?);)*) => {
-        $(
-            $(#[$doc])*
-            #[must_use]
-            pub fn $name(mut self $(, $arg: $ty)?) -> Self {
-                self.config = self.config.$name($($arg)?);
-                self
-            }
-        )*
-    };
+    config: SseConfig,
 }
 
 impl<S> SseService<S> {
-    /// Wraps `inner` with the default configuration ([`SseLayer::new`]).
-    pub fn new(inner: S) -> Self {
-        Self::from_layer(inner, SseLayer::new())
-    }
-
-    pub(crate) fn from_layer(inner: S, config: SseLayer) -> Self {
+    /// Wraps `inner` with `config` (see [`SseConfig`]).
+    pub fn new(inner: S, config: SseConfig) -> Self {
         Self { inner, config }
     }
 
     /// Returns a new [`SseLayer`] with the defaults.
     pub fn layer() -> SseLayer {
         SseLayer::new()
-    }
-
-    setters! {
-        /// See [`SseLayer::heartbeat_interval`].
-        ///
-        /// # Panics
-        ///
-        /// If `interval` is zero.
-        heartbeat_interval(interval: Duration);
-        /// See [`SseLayer::no_heartbeat`].
-        no_heartbeat();
-        /// See [`SseLayer::heartbeat_text`].
-        heartbeat_text(text: &str);
-        /// See [`SseLayer::max_streams`].
-        max_streams(max: usize);
-        /// See [`SseLayer::no_max_streams`].
-        no_max_streams();
-        /// See [`SseLayer::over_limit`].
-        over_limit(policy: OverLimit);
-        /// See [`SseLayer::retry_after`].
-        retry_after(delay: Duration);
-        /// See [`SseLayer::identity_encoding`].
-        identity_encoding(enabled: bool);
-        /// See [`SseLayer::strip_accept_encoding`].
-        strip_accept_encoding(enabled: bool);
     }
 
     /// A handle on the stream counters, see [`SseLayer::stats`].
@@ -108,7 +63,10 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let accept = req.headers().get_all(header::ACCEPT).iter();
-        if (self.config.config).strips_accept_encoding(accept.filter_map(|v| v.to_str().ok())) {
+        if self
+            .config
+            .strips_accept_encoding(accept.filter_map(|v| v.to_str().ok()))
+        {
             req.headers_mut().remove(header::ACCEPT_ENCODING);
         }
         match LastEventId::from_request(req.headers(), req.uri().query()) {

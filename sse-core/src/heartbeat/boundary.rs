@@ -4,7 +4,7 @@
 //! # Example
 //!
 //! ```
-//! use sse_core::boundary::EventBoundary;
+//! use sse_core::__private::EventBoundary;
 //!
 //! let half = EventBoundary::START.advance(b"data: a\n");
 //! assert!(!half.at_boundary());
@@ -19,7 +19,7 @@
 /// boundary. A trailing CR is remembered, since the LF that may follow it belongs to it (CRLF).
 /// The tracker never copies the bytes it is shown: it is two bytes of state.
 ///
-/// See the [module docs](crate::boundary).
+/// See the module docs of `heartbeat::boundary`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventBoundary {
     line: Line,

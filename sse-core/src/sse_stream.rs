@@ -1,13 +1,12 @@
 //! [`SseStream`]: a stream of events turned into the byte chunks of a response body, with an
-//! optional leading `retry:`, keep-alive comments while idle, and an end on shutdown.
+//! optional leading `retry:`, heartbeats while idle, and an end on shutdown.
 //!
 //! # Example
 //!
 //! ```
 //! use std::time::Duration;
 //! use futures_util::{stream, StreamExt};
-//! use sse_core::{Event, KeepAlive, SseStream};
-//! use sse_core::stream::CancellationToken;
+//! use sse_core::{CancellationToken, Event, Heartbeat, SseStream};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
@@ -15,7 +14,7 @@
 //! let events = stream::iter([Event::data("a"), Event::data("b")]).chain(stream::pending());
 //! let body = SseStream::new(events)
 //!     .retry(Duration::from_secs(2))
-//!     .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+//!     .heartbeat(Heartbeat::every(Duration::from_secs(15)))
 //!     .shutdown(shutdown.clone(), Some(Event::builder().event("bye").data("").build().unwrap()));
 //! let mut body = std::pin::pin!(body);
 //!
@@ -28,14 +27,6 @@
 //! assert!(body.next().await.is_none());
 //! # }
 //! ```
-//!
-//! # Errors in the stream
-//!
-//! For a stream of `Result<Event, E>`, an `Err` ends the stream: the events that were ready
-//! before it are yielded first, then the error once, then `None`. Nothing after the error
-//! is polled, and no half event is ever written. The adapters of this toolkit log the error
-//! and end the response body normally, so the client sees a finished stream and reconnects
-//! with its `Last-Event-ID`.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -49,11 +40,10 @@ use futures_core::Stream;
 use pin_project_lite::pin_project;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
-/// The shutdown signal [`SseStream::shutdown`] takes, re-exported from `tokio_util`.
-pub use tokio_util::sync::CancellationToken;
+use tokio_util::sync::CancellationToken;
 
 use crate::heartbeat::HeartbeatTimer;
-use crate::Event;
+use crate::{Event, Heartbeat};
 
 /// An item of an event stream: an [`Event`], or a `Result` of one.
 ///
@@ -92,77 +82,6 @@ impl<E> TryEvent for Result<Event, E> {
     }
 }
 
-/// How and when [`SseStream`] writes keep-alives: after `interval` without a write (15 s by
-/// default, as the HTML standard suggests), it writes a comment (`:\n` by default) or a
-/// configured heartbeat event.
-///
-/// ```
-/// use std::time::Duration;
-/// use sse_core::{Event, KeepAlive};
-///
-/// let keep_alive = KeepAlive::new().interval(Duration::from_secs(5)).text("ping");
-/// assert_eq!(keep_alive.heartbeat().as_bytes().as_ref(), b": ping\n");
-///
-/// let as_event = KeepAlive::new().event(Event::builder().event("ping").data("").build()?);
-/// assert_eq!(as_event.heartbeat().as_bytes().as_ref(), b"event: ping\ndata:\n\n");
-/// # Ok::<(), sse_core::EventError>(())
-/// ```
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct KeepAlive {
-    interval: Duration,
-    heartbeat: Event,
-}
-
-impl Default for KeepAlive {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl KeepAlive {
-    /// A keep-alive comment `:\n` after 15 s without a write.
-    pub fn new() -> Self {
-        Self {
-            interval: Duration::from_secs(15),
-            heartbeat: Event::comment(""),
-        }
-    }
-
-    /// Sets how long the stream may stay silent before a keep-alive is written.
-    ///
-    /// # Panics
-    ///
-    /// If `interval` is zero.
-    pub fn interval(mut self, interval: Duration) -> Self {
-        assert!(!interval.is_zero(), "keep-alive interval must not be zero");
-        self.interval = interval;
-        self
-    }
-
-    /// Sends a comment with this text (`: text`) as the keep-alive.
-    pub fn text(mut self, text: &str) -> Self {
-        self.heartbeat = Event::comment(text);
-        self
-    }
-
-    /// Sends this event as the keep-alive, for clients that cannot see comments.
-    pub fn event(mut self, event: Event) -> Self {
-        self.heartbeat = event;
-        self
-    }
-
-    /// The configured interval.
-    pub fn get_interval(&self) -> Duration {
-        self.interval
-    }
-
-    /// The bytes written as a keep-alive.
-    pub fn heartbeat(&self) -> &Event {
-        &self.heartbeat
-    }
-}
-
 /// The default upper bound of one chunk when several ready events are joined: 64 KiB.
 const DEFAULT_MAX_CHUNK: usize = 64 * 1024;
 
@@ -170,7 +89,12 @@ pin_project! {
     /// A stream of events (or `Result`s of events) written as byte chunks for a response
     /// body.
     ///
-    /// See the [module docs](crate::stream) for an example and what an error item does.
+    /// See the [crate docs](crate) for an example. For a stream of `Result<Event, E>`, an `Err`
+    /// ends the stream: the events that were ready before it are yielded first, then the
+    /// error once, then `None`. Nothing after the error is polled, and no half event is
+    /// ever written. The adapters of this toolkit log the error and end the response body
+    /// normally, so the client sees a finished stream and reconnects with its
+    /// `Last-Event-ID`.
     #[must_use = "streams do nothing unless polled"]
     pub struct SseStream<S>
     where
@@ -182,7 +106,7 @@ pin_project! {
         // Boxed: most streams have none, and every idle stream's bytes count.
         shutdown: Option<Pin<Box<Shutdown>>>,
         // The same timer sse-tower's and sse-actix's heartbeat bodies use.
-        keep_alive: Option<HeartbeatTimer>,
+        heartbeat: Option<HeartbeatTimer>,
         retry: Option<Duration>,
         error: Option<<S::Item as TryEvent>::Error>,
         max_chunk: usize,
@@ -212,12 +136,12 @@ where
     S: Stream,
     S::Item: TryEvent,
 {
-    /// Wraps a stream of events, with no keep-alive, no leading `retry:` and no shutdown.
+    /// Wraps a stream of events, with no heartbeat, no leading `retry:` and no shutdown.
     pub fn new(events: S) -> Self {
         Self {
             events,
             shutdown: None,
-            keep_alive: None,
+            heartbeat: None,
             retry: None,
             error: None,
             max_chunk: DEFAULT_MAX_CHUNK,
@@ -225,13 +149,11 @@ where
         }
     }
 
-    /// Writes keep-alives while the stream is idle. The timer restarts after every write.
-    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+    /// Writes `heartbeat` whenever the stream has been idle for its interval, so proxies and
+    /// clients don't time the connection out. The timer restarts after every write.
+    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
         // The ticker is joined the first time the stream is idle (so this needs no runtime).
-        self.keep_alive = Some(HeartbeatTimer::new(
-            Some(keep_alive.interval),
-            keep_alive.heartbeat.into_bytes(),
-        ));
+        self.heartbeat = Some(HeartbeatTimer::new(Some(&heartbeat)));
         self
     }
 
@@ -252,33 +174,15 @@ where
     }
 
     /// Writes the options as a responder built on this stream prints them in its `Debug`
-    /// impl: `name { stream: <the event stream's type>, keep_alive: .., retry: ..,
-    /// shutdown: <whether a shutdown signal is set> }`.
-    ///
-    /// ```
-    /// use std::{fmt, time::Duration};
-    /// use futures_util::stream;
-    /// use sse_core::{Event, SseStream};
-    ///
-    /// struct Reply(SseStream<stream::Iter<std::vec::IntoIter<Event>>>);
-    ///
-    /// impl fmt::Debug for Reply {
-    ///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    ///         self.0.fmt_options("Reply", f)
-    ///     }
-    /// }
-    ///
-    /// let reply = Reply(SseStream::new(stream::iter(vec![])).retry(Duration::from_secs(1)));
-    /// let debug = format!("{reply:?}");
-    /// assert!(debug.starts_with("Reply { stream: futures_util::stream::iter::Iter<"));
-    /// assert!(debug.ends_with("keep_alive: None, retry: Some(1s), shutdown: false }"));
-    /// ```
+    /// impl: `name { stream: <the event stream's type>, heartbeat: .., retry: ..,
+    /// shutdown: <whether a shutdown signal is set> }`. For the adapters' responders.
+    #[doc(hidden)]
     pub fn fmt_options(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
             .field("stream", &format_args!("{}", std::any::type_name::<S>()))
             .field(
-                "keep_alive",
-                &self.keep_alive.as_ref().and_then(HeartbeatTimer::interval),
+                "heartbeat",
+                &self.heartbeat.as_ref().and_then(HeartbeatTimer::interval),
             )
             .field("retry", &self.retry)
             .field("shutdown", &self.shutdown.is_some())
@@ -355,20 +259,20 @@ where
             };
         }
         if let Some(bytes) = chunk.finish() {
-            if let Some(timer) = this.keep_alive.as_mut() {
+            if let Some(timer) = this.heartbeat.as_mut() {
                 timer.on_data(&bytes);
             }
             return Poll::Ready(Some(Ok(bytes)));
         }
         if *this.state == State::Done {
-            if let Some(timer) = this.keep_alive.as_mut() {
+            if let Some(timer) = this.heartbeat.as_mut() {
                 timer.on_end();
             }
             return Poll::Ready(None);
         }
 
-        // Idle: write a keep-alive once the interval has passed since the last write.
-        match this.keep_alive.as_mut() {
+        // Idle: write a heartbeat once the interval has passed since the last write.
+        match this.heartbeat.as_mut() {
             Some(timer) => timer.poll_heartbeat(cx).map(|beat| Some(Ok(beat))),
             None => Poll::Pending,
         }
@@ -383,7 +287,7 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseStream")
             .field("events", &std::any::type_name::<S>())
-            .field("keep_alive", &self.keep_alive)
+            .field("heartbeat", &self.heartbeat)
             .field("max_chunk", &self.max_chunk)
             .finish_non_exhaustive()
     }
@@ -397,7 +301,7 @@ where
 /// event is written, since [`SseStream`] yields only whole events.
 ///
 /// ```
-/// use sse_core::stream::end_on_error;
+/// use sse_core::__private::end_on_error;
 ///
 /// assert_eq!(end_on_error(Some(Ok::<_, &str>(1))), Some(1));
 /// assert_eq!(end_on_error(Some(Err::<u8, _>("boom"))), None);
@@ -503,10 +407,9 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn keep_alive_after_idle_interval() {
+    async fn heartbeat_after_idle_interval() {
         let (_tx, rx) = channel();
-        let body =
-            SseStream::new(rx).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)));
+        let body = SseStream::new(rx).heartbeat(Heartbeat::every(Duration::from_secs(10)));
         let mut body = std::pin::pin!(body);
         let start = Instant::now();
         assert_eq!(next_bytes(&mut body).await.unwrap(), ":\n");
@@ -516,20 +419,19 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn no_keep_alive_while_events_flow() {
+    async fn no_heartbeat_while_events_flow() {
         let (tx, rx) = channel();
-        let body =
-            SseStream::new(rx).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)));
+        let body = SseStream::new(rx).heartbeat(Heartbeat::every(Duration::from_secs(10)));
         let mut body = std::pin::pin!(body);
         let start = Instant::now();
-        // An event every 6 s for a minute: never 10 s of silence, so never a keep-alive.
+        // An event every 6 s for a minute: never 10 s of silence, so never a heartbeat.
         for i in 0..10 {
             tokio::time::sleep(Duration::from_secs(6)).await;
             tx.send(Event::data(&i.to_string())).unwrap();
             let chunk = next_bytes(&mut body).await.unwrap();
             assert_eq!(chunk, format!("data: {i}\n\n"));
         }
-        // Then silence: the keep-alive comes 10 s after the last event, not after the timer's
+        // Then silence: the heartbeat comes 10 s after the last event, not after the timer's
         // original deadline.
         let last = Instant::now();
         assert_eq!(next_bytes(&mut body).await.unwrap(), ":\n");
@@ -541,7 +443,7 @@ mod tests {
     async fn shutdown_ends_the_stream_after_the_last_event() {
         let (_tx, rx) = channel();
         let token = CancellationToken::new();
-        let body = SseStream::new(rx).keep_alive(KeepAlive::new()).shutdown(
+        let body = SseStream::new(rx).heartbeat(Heartbeat::new()).shutdown(
             token.clone(),
             Some(Event::retry(Duration::from_millis(1234))),
         );
@@ -550,15 +452,15 @@ mod tests {
         token.cancel();
         assert_eq!(next_bytes(&mut body).await.unwrap(), "retry: 1234\n\n");
         assert!(body.next().await.is_none());
-        // No keep-alive comes after the end, however long we wait.
+        // No heartbeat comes after the end, however long we wait.
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert!(body.next().await.is_none());
     }
 
     #[tokio::test(start_paused = true)]
-    async fn stream_end_stops_keep_alives() {
+    async fn stream_end_stops_heartbeats() {
         let events = stream::iter([Event::data("x")]);
-        let body = SseStream::new(events).keep_alive(KeepAlive::new());
+        let body = SseStream::new(events).heartbeat(Heartbeat::new());
         let mut body = std::pin::pin!(body);
         assert_eq!(next_bytes(&mut body).await.unwrap(), "data: x\n\n");
         assert!(body.next().await.is_none());

@@ -1,20 +1,7 @@
 //! [`SseStats`]: live and total SSE stream counts, and the [`StreamGuard`] each stream holds.
 //!
 //! The SSE middleware of every adapter (sse-tower's `SseLayer`, sse-actix's
-//! `SseMiddleware`) counts into this handle; they re-export it.
-//!
-//! # Example
-//!
-//! ```
-//! use sse_core::stats::{CloseReason, SseStats};
-//!
-//! let stats = SseStats::new();
-//! let mut guard = stats.try_open(Some(1)).expect("under the limit");
-//! assert!(stats.try_open(Some(1)).is_none());
-//! guard.set_reason(CloseReason::Ended);
-//! drop(guard);
-//! assert_eq!((stats.live(), stats.opened(), stats.closed(), stats.rejected()), (0, 1, 1, 1));
-//! ```
+//! `SseMiddleware`) counts into the handle of its [`SseConfig`](crate::SseConfig).
 
 use std::{
     fmt,
@@ -31,7 +18,15 @@ use std::{
 /// its body is dropped (the client is gone or the response was written out), so
 /// [`live`](Self::live) is also the number of stream-limit permits in use.
 ///
-/// See the [module docs](crate::stats).
+/// ```
+/// use sse_core::{SseConfig, SseStats};
+///
+/// let stats = SseStats::new();
+/// let config = SseConfig::new().max_streams(1).stats_handle(stats.clone());
+/// # let _permit = config.open_stream();
+/// // ... serve with config; then:
+/// println!("{} live, {} opened, {} turned away", stats.live(), stats.opened(), stats.rejected());
+/// ```
 #[derive(Clone, Default)]
 pub struct SseStats {
     shared: Arc<Counters>,
@@ -82,7 +77,7 @@ impl SseStats {
     /// Takes a stream permit, unless `max` streams are already live (then it counts a
     /// rejection and returns `None`). The permit is given back when the guard is dropped.
     #[must_use]
-    pub fn try_open(&self, max: Option<usize>) -> Option<StreamGuard> {
+    pub(crate) fn try_open(&self, max: Option<usize>) -> Option<StreamGuard> {
         let counters = &self.shared;
         let acquired = counters
             .live
@@ -123,12 +118,14 @@ impl SseStats {
     /// waits for every stream to close, without polling the counter.
     ///
     /// ```
-    /// use sse_core::stats::SseStats;
+    /// use sse_core::{SseConfig, SseStats};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let stats = SseStats::new();
-    /// let guard = stats.try_open(None).unwrap();
+    /// let config = SseConfig::new().stats_handle(stats.clone());
+    /// // A stream opens (the middleware takes a permit per SSE response body) ...
+    /// let guard = config.open_stream().unwrap();
     /// let closed = tokio::spawn({
     ///     let stats = stats.clone();
     ///     async move { stats.wait_live(0).await }
@@ -163,7 +160,8 @@ impl fmt::Debug for SseStats {
     }
 }
 
-/// Why a stream ended, logged when its [`StreamGuard`] is dropped.
+/// Why a stream ended, logged when its [`StreamGuard`] is dropped. Not public API.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
@@ -188,7 +186,8 @@ impl CloseReason {
 }
 
 /// One live stream: a permit of the stream limit, held by the response body and given back
-/// when it is dropped. Get one from [`SseStats::try_open`].
+/// when it is dropped. The middleware gets one from `SseConfig::open_stream`. Not public API.
+#[doc(hidden)]
 pub struct StreamGuard {
     stats: SseStats,
     reason: CloseReason,

@@ -1,46 +1,30 @@
-//! The framework-free part of the SSE middleware (sse-tower's `SseLayer`, sse-actix's
-//! `SseMiddleware`): its configuration [`SseConfig`], the [`OverLimit`] policy and its
-//! answers, and the media-type checks that pick out SSE requests and responses.
-//!
-//! Each adapter keeps its own builder, whose setters forward to [`SseConfig`]'s, and applies
-//! the configuration to its framework's request, response and body types.
-//!
-//! # Example
-//!
-//! ```
-//! use std::time::Duration;
-//! use sse_core::middleware::{accepts_event_stream, is_event_stream, OverLimit, SseConfig};
-//!
-//! let config = SseConfig::new().max_streams(1).over_limit(OverLimit::RetryLater);
-//! let _permit = config.open_stream().expect("under the limit");
-//! assert!(config.open_stream().is_none());
-//! assert!(config.retry_later_body().starts_with(b"retry: "));
-//! assert_eq!(SseConfig::new().retry_after(Duration::from_millis(1500)).retry_after_secs(), 2);
-//!
-//! assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
-//! assert!(accepts_event_stream(["text/html, text/event-stream;q=0.9"]));
-//! ```
+//! [`SseConfig`]: one SSE policy (heartbeats, the stream limit and its answer, compression
+//! handling, the counters) written once and handed to any framework's middleware:
+//! sse-tower's `SseLayer` (axum, warp, any tower stack) and sse-actix's `SseMiddleware`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::{
-    heartbeat, Event,
-    stats::{SseStats, StreamGuard},
+    headers,
+    stream_stats::{SseStats, StreamGuard},
+    Event, Heartbeat,
 };
 
-/// The default idle time before a heartbeat: 15 seconds.
-const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 /// The default retry delay offered to clients turned away by the stream limit.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
-
-/// The `Cache-Control` the middleware gives an SSE response that has none.
-pub const CACHE_CONTROL: &str = "no-cache, no-transform";
 
 /// What to answer when the stream limit is reached.
 ///
 /// See the stream-limit section of the adapters' middleware docs for when to pick which.
+///
+/// ```
+/// use sse_core::{OverLimit, SseConfig};
+///
+/// let config = SseConfig::new().max_streams(10_000).over_limit(OverLimit::RetryLater);
+/// assert_eq!(config.get_over_limit(), OverLimit::RetryLater);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OverLimit {
@@ -56,15 +40,33 @@ pub enum OverLimit {
     RetryLater,
 }
 
-/// The SSE middleware's configuration: heartbeats, the stream limit and its answer, and
-/// what it does about compression. See the [module docs](crate::middleware).
+/// The SSE middleware's configuration: heartbeats, the stream limit and its answer, what it
+/// does about compression, and the stream counters.
+///
+/// A team that standardises SSE across services writes its policy once, as one
+/// `SseConfig`, and hands the same value to every framework's middleware: sse-tower's
+/// `SseLayer::from(config)` (axum, warp, any tower stack) and sse-actix's
+/// `SseMiddleware::from(config)`. The setters and their docs live here only.
 ///
 /// Clones share one [`SseStats`] handle, and with it the stream limit's count.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::{Heartbeat, OverLimit, SseConfig};
+///
+/// let config = SseConfig::new()
+///     .heartbeat(Heartbeat::every(Duration::from_secs(20)).text("ping"))
+///     .max_streams(10_000)
+///     .over_limit(OverLimit::RetryLater)
+///     .retry_after(Duration::from_secs(3));
+/// let stats = config.stats(); // live / opened / closed / rejected, shared by every clone
+/// assert_eq!(stats.live(), 0);
+/// assert_eq!(config.get_heartbeat().unwrap().get_interval(), Duration::from_secs(20));
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct SseConfig {
-    heartbeat: Option<Duration>,
-    heartbeat_comment: Bytes,
+    heartbeat: Option<Heartbeat>,
     max_streams: Option<usize>,
     over_limit: OverLimit,
     retry_after: Duration,
@@ -76,8 +78,7 @@ pub struct SseConfig {
 impl Default for SseConfig {
     fn default() -> Self {
         Self {
-            heartbeat: Some(DEFAULT_HEARTBEAT),
-            heartbeat_comment: Bytes::from_static(heartbeat::DEFAULT_COMMENT),
+            heartbeat: Some(Heartbeat::new()),
             max_streams: None,
             over_limit: OverLimit::ServiceUnavailable,
             retry_after: DEFAULT_RETRY_AFTER,
@@ -96,27 +97,18 @@ impl SseConfig {
         Self::default()
     }
 
-    /// Sends a heartbeat comment after `interval` without a write (default 15 s).
-    ///
-    /// # Panics
-    ///
-    /// If `interval` is zero.
-    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
-        assert!(!interval.is_zero(), "heartbeat interval must not be zero");
-        self.heartbeat = Some(interval);
+    /// Injects `heartbeat` into every SSE response body after it has been idle for the
+    /// heartbeat's interval, only at event boundaries (default: the comment `:\n` after
+    /// 15 s). Every write counts as activity, so a body that sends its own heartbeats more
+    /// often gets none injected.
+    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.heartbeat = Some(heartbeat);
         self
     }
 
     /// Sends no heartbeats.
     pub fn no_heartbeat(mut self) -> Self {
         self.heartbeat = None;
-        self
-    }
-
-    /// The heartbeat's text, sent as `: text` (one comment line per line of `text`). The
-    /// default, and an empty text, send `:\n`.
-    pub fn heartbeat_text(mut self, text: &str) -> Self {
-        self.heartbeat_comment = heartbeat::comment(text);
         self
     }
 
@@ -147,22 +139,25 @@ impl SseConfig {
     }
 
     /// Whether to mark SSE responses `Content-Encoding: identity` when they carry no
-    /// `Content-Encoding` (default `true`), so that an outer compression middleware leaves
-    /// them alone.
+    /// `Content-Encoding` (default `true`), so that a compression middleware outside this one
+    /// leaves them alone (see [`headers`](crate::headers) for why).
     pub fn identity_encoding(mut self, enabled: bool) -> Self {
         self.identity_encoding = enabled;
         self
     }
 
     /// Whether to remove `Accept-Encoding` from requests that accept `text/event-stream`
-    /// (default `true`), so that a compression middleware inside this one chooses no
-    /// encoding for them.
+    /// (default `true`), so that a compression middleware inside this one (applied before it
+    /// sees the response) chooses no encoding for them.
     pub fn strip_accept_encoding(mut self, enabled: bool) -> Self {
         self.strip_accept_encoding = enabled;
         self
     }
 
-    /// Counts into `stats` instead of this configuration's own counters.
+    /// Counts into `stats` instead of this configuration's own counters: on actix-web, give
+    /// every worker's middleware a clone of one handle created outside `HttpServer::new`, to
+    /// read the counts of the whole server and to make [`max_streams`](Self::max_streams) a
+    /// server-wide limit.
     pub fn stats_handle(mut self, stats: SseStats) -> Self {
         self.stats = stats;
         self
@@ -173,14 +168,10 @@ impl SseConfig {
         self.stats.clone()
     }
 
-    /// The heartbeat timer for one SSE response body: none if the body is `compressed` (a
-    /// comment can't be injected into it), else the configured interval and comment.
-    #[cfg(feature = "tokio")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    /// The heartbeat, `None` if heartbeats are off.
     #[must_use]
-    pub fn heartbeat_timer(&self, compressed: bool) -> heartbeat::HeartbeatTimer {
-        let interval = self.heartbeat.filter(|_| !compressed);
-        heartbeat::HeartbeatTimer::new(interval, self.heartbeat_comment.clone())
+    pub fn get_heartbeat(&self) -> Option<&Heartbeat> {
+        self.heartbeat.as_ref()
     }
 
     /// The answer beyond the stream limit.
@@ -188,8 +179,21 @@ impl SseConfig {
     pub fn get_over_limit(&self) -> OverLimit {
         self.over_limit
     }
+}
+
+/// What the adapters' middleware asks of the configuration; not public API.
+impl SseConfig {
+    /// The heartbeat timer for one SSE response body: none if the body is `compressed` (a
+    /// comment can't be injected into it), else the configured heartbeat.
+    #[cfg(feature = "tokio")]
+    #[doc(hidden)]
+    #[must_use]
+    pub fn heartbeat_timer(&self, compressed: bool) -> crate::heartbeat::HeartbeatTimer {
+        crate::heartbeat::HeartbeatTimer::new(self.heartbeat.as_ref().filter(|_| !compressed))
+    }
 
     /// Whether SSE responses get `Content-Encoding: identity`.
+    #[doc(hidden)]
     #[must_use]
     pub fn get_identity_encoding(&self) -> bool {
         self.identity_encoding
@@ -197,12 +201,14 @@ impl SseConfig {
 
     /// Whether to remove `Accept-Encoding` from a request whose `Accept` header values are
     /// `accept`: the option is on and they list `text/event-stream`.
+    #[doc(hidden)]
     #[must_use]
     pub fn strips_accept_encoding<'a>(&self, accept: impl IntoIterator<Item = &'a str>) -> bool {
-        self.strip_accept_encoding && accepts_event_stream(accept)
+        self.strip_accept_encoding && headers::accepts_event_stream(accept)
     }
 
     /// Takes a stream permit for an SSE response, unless the stream limit is reached.
+    #[doc(hidden)]
     #[must_use]
     pub fn open_stream(&self) -> Option<StreamGuard> {
         self.stats.try_open(self.max_streams)
@@ -210,6 +216,7 @@ impl SseConfig {
 
     /// The `Retry-After` value of [`OverLimit::ServiceUnavailable`]: the retry delay in
     /// whole seconds, rounded up.
+    #[doc(hidden)]
     #[must_use]
     pub fn retry_after_secs(&self) -> u64 {
         let delay = self.retry_after;
@@ -218,59 +225,16 @@ impl SseConfig {
 
     /// The body of [`OverLimit::RetryLater`]: a `retry:` field of the retry delay plus up to
     /// 50 % random jitter, in milliseconds.
+    #[doc(hidden)]
     #[must_use]
     pub fn retry_later_body(&self) -> Bytes {
         Event::retry_jittered(self.retry_after, self.retry_after / 2).into_bytes()
     }
 }
 
-/// Whether a `Content-Encoding` value means the body is compressed (anything but
-/// `identity`).
-#[must_use]
-pub fn is_compressed(content_encoding: Option<&[u8]>) -> bool {
-    content_encoding.is_some_and(|value| !value.eq_ignore_ascii_case(b"identity"))
-}
-
-/// Whether one media type (`text/event-stream`, maybe with parameters, any case) is an event
-/// stream.
-#[must_use]
-pub fn is_event_stream(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case(crate::CONTENT_TYPE)
-}
-
-/// Whether any of the `Accept` header values `accept` lists `text/event-stream`
-/// (case-insensitive, parameters allowed).
-#[must_use]
-pub fn accepts_event_stream<'a>(accept: impl IntoIterator<Item = &'a str>) -> bool {
-    accept
-        .into_iter()
-        .flat_map(|value| value.split(','))
-        .any(is_event_stream)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_stream_media_types() {
-        assert!(is_event_stream("text/event-stream"));
-        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream(" text/event-stream ;charset=UTF-8"));
-        assert!(!is_event_stream("text/event-streams"));
-        assert!(!is_event_stream("application/json"));
-    }
-
-    #[test]
-    fn accept_lists_are_searched() {
-        assert!(!accepts_event_stream([]));
-        assert!(!accepts_event_stream(["application/json"]));
-        assert!(accepts_event_stream([
-            "application/json",
-            "text/html, Text/Event-Stream;q=0.9"
-        ]));
-    }
 
     #[test]
     fn over_limit_answers() {
@@ -284,8 +248,18 @@ mod tests {
                 .unwrap();
             assert!((1000..=1500).contains(&ms), "{ms}");
         }
-        assert!(!is_compressed(None));
-        assert!(!is_compressed(Some(b"Identity")));
-        assert!(is_compressed(Some(b"gzip")));
+    }
+
+    #[test]
+    fn permits_follow_the_stream_limit() {
+        let config = SseConfig::new().max_streams(1);
+        let permit = config.open_stream().expect("under the limit");
+        assert!(
+            config.clone().open_stream().is_none(),
+            "clones share the count"
+        );
+        drop(permit);
+        assert!(config.open_stream().is_some());
+        assert_eq!(config.stats().rejected(), 1);
     }
 }
