@@ -30,6 +30,14 @@ pub(crate) struct Shared {
     state: Mutex<State>,
 }
 
+/// Names a subscriber's slot: its index in `State::slots`, and the generation that tells it
+/// apart from later subscribers reusing the index (for whom the key finds nothing).
+#[derive(Clone, Copy)]
+pub(crate) struct SlotKey {
+    index: usize,
+    generation: u64,
+}
+
 struct Entry {
     id: EventId,
     topic: Arc<str>,
@@ -50,7 +58,7 @@ struct Slot {
 /// The slots watching one topic (or all topics). Keys of ended slots are removed lazily.
 #[derive(Default)]
 struct Watchers {
-    keys: Vec<(usize, u64)>,
+    keys: Vec<SlotKey>,
     live: usize,
 }
 
@@ -90,7 +98,7 @@ struct State {
 
 /// What a new subscription starts from, decided under the lock.
 pub(crate) struct Start {
-    pub(crate) key: Option<(usize, u64)>,
+    pub(crate) key: Option<SlotKey>,
     pub(crate) topics: Box<[Arc<str>]>,
     pub(crate) cursor: u64,
     pub(crate) live_from: u64,
@@ -288,15 +296,12 @@ impl Shared {
                 state.slots.len() - 1
             }
         };
-        let key = (index, generation);
+        let key = SlotKey { index, generation };
         if topics.is_empty() {
-            state.all.keys.push(key);
-            state.all.live += 1;
+            state.all.add(key);
         } else {
             for topic in topics.iter() {
-                let watchers = state.by_topic.entry(topic.clone()).or_default();
-                watchers.keys.push(key);
-                watchers.live += 1;
+                state.by_topic.entry(topic.clone()).or_default().add(key);
             }
         }
         state.active += 1;
@@ -322,15 +327,14 @@ impl Shared {
         true
     }
 
-    pub(crate) fn unsubscribe(&self, (index, generation): (usize, u64), topics: &[Arc<str>]) {
+    pub(crate) fn unsubscribe(&self, key: SlotKey, topics: &[Arc<str>]) {
         let mut state = self.lock();
         let state = &mut *state;
-        match state.slots.get(index) {
-            Some(Some(slot)) if slot.generation == generation => {}
-            _ => return,
+        if key.slot(&state.slots).is_none() {
+            return;
         }
-        state.slots[index] = None;
-        state.free.push(index);
+        state.slots[key.index] = None;
+        state.free.push(key.index);
         state.active -= 1;
         if topics.is_empty() {
             state.all.forget(&state.slots);
@@ -350,7 +354,7 @@ impl Shared {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn drain(
         &self,
-        (index, generation): (usize, u64),
+        key: SlotKey,
         topics: &[Arc<str>],
         cursor: &mut u64,
         live_from: u64,
@@ -363,16 +367,9 @@ impl Shared {
         if state.closed {
             return Drained::Closed(state.farewell.clone());
         }
-        let Some(Some(slot)) = state
-            .slots
-            .get_mut(index)
-            .filter(|s| s.as_ref().is_some_and(|s| s.generation == generation))
-        else {
+        let Some(slot) = key.slot_mut(&mut state.slots).filter(|slot| !slot.lagged) else {
             return Drained::Lagged;
         };
-        if slot.lagged {
-            return Drained::Lagged;
-        }
         let start = if *cursor < live_from {
             *cursor
         } else {
@@ -558,33 +555,50 @@ impl State {
     }
 }
 
+impl SlotKey {
+    /// Its slot, unless its subscriber unsubscribed.
+    fn slot(self, slots: &[Option<Slot>]) -> Option<&Slot> {
+        slots
+            .get(self.index)?
+            .as_ref()
+            .filter(|slot| slot.generation == self.generation)
+    }
+
+    fn slot_mut(self, slots: &mut [Option<Slot>]) -> Option<&mut Slot> {
+        slots
+            .get_mut(self.index)?
+            .as_mut()
+            .filter(|slot| slot.generation == self.generation)
+    }
+}
+
 impl Watchers {
+    fn add(&mut self, key: SlotKey) {
+        self.keys.push(key);
+        self.live += 1;
+    }
+
     /// One slot left; drop the keys of ended slots once they outnumber the live ones.
     fn forget(&mut self, slots: &[Option<Slot>]) {
         self.live -= 1;
         if self.keys.len() > 2 * self.live + 8 {
-            self.keys.retain(|&(index, generation)| {
-                matches!(slots.get(index), Some(Some(s)) if s.generation == generation)
-            });
+            self.keys.retain(|key| key.slot(slots).is_some());
         }
     }
 }
 
 fn notify(
-    keys: &[(usize, u64)],
+    keys: &[SlotKey],
     slots: &mut [Option<Slot>],
     seq: u64,
     bound: usize,
     wakers: &mut Vec<Waker>,
     dropped: &mut u64,
 ) {
-    for &(index, generation) in keys {
-        let Some(Some(slot)) = slots.get_mut(index) else {
+    for key in keys {
+        let Some(slot) = key.slot_mut(slots).filter(|slot| !slot.lagged) else {
             continue;
         };
-        if slot.generation != generation || slot.lagged {
-            continue;
-        }
         slot.pending += 1;
         if slot.first_unread.is_none() {
             slot.first_unread = Some(seq);

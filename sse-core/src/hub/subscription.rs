@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
-use super::shared::{Drained, Shared, Start};
+use super::shared::{Drained, Shared, SlotKey, Start};
 use crate::Event;
 
 /// The most events copied per lock hold: enough to write many events as one chunk, few
@@ -39,7 +39,7 @@ const IDLE_BUF_CAPACITY: usize = 16;
 #[must_use = "a Subscription yields nothing unless polled"]
 pub struct Subscription {
     shared: Arc<Shared>,
-    key: Option<(usize, u64)>,
+    key: Option<SlotKey>,
     topics: Box<[Arc<str>]>,
     cursor: u64,
     live_from: u64,
