@@ -1,10 +1,14 @@
 //! The state behind one lock: the replay ring, the subscriber slots and the counters.
 //!
-//! The ring is every subscriber's queue: a subscriber is a cursor into it plus a slot here
-//! (its waker and how many events of its topics it has not read yet). Publishing appends
-//! under the lock and touches only the slots of the topic's subscribers; a subscription
-//! takes the lock to copy (refcount-bump) its pending events into its own small buffer and
-//! yields them without the lock.
+//! The ring is every subscriber's queue: a subscriber is a [`Cursor`] into it plus a slot
+//! here (its waker and how many events of its topics it has not read yet). Publishing
+//! appends under the lock and touches only the slots of the topic's subscribers; a
+//! subscription takes the lock to copy (refcount-bump) its pending events into its own small
+//! buffer and yields them without the lock.
+//!
+//! Besides its id, every event appended gets a sequence number, its place in the ring
+//! (1, 2, 3, ...): ids may come from a backplane, but a sequence number turns a cursor into
+//! an index by subtraction.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,12 +23,16 @@ use super::stats::HubStats;
 use super::GAP_EVENT;
 use crate::Event;
 
+/// The most events copied per lock hold: enough to write many events as one chunk, few
+/// enough that a replay of a long ring doesn't hold the lock long.
+const MAX_BATCH: usize = 128;
+
 pub(crate) struct Shared {
     pub(crate) config: HubConfig,
     pub(crate) epoch: u64,
     /// Mirrors `State::closed` so a subscription can stop without taking the lock.
     pub(crate) closed: AtomicBool,
-    /// Mirrors `State::next_seq`, so a subscription that registered its waker at the head
+    /// Mirrors `Ring::next_seq`, so a subscription that registered its waker at the head
     /// can tell, without the lock, that nothing was published since.
     pub(crate) head: AtomicU64,
     state: Mutex<State>,
@@ -38,6 +46,46 @@ pub(crate) struct SlotKey {
     generation: u64,
 }
 
+/// A subscriber's place in the ring: the topics it reads, the next sequence number it has
+/// not looked at, and where its replay ends.
+pub(crate) struct Cursor {
+    /// Interned with the hub's topic keys, so matching an entry is usually a pointer compare.
+    /// Empty means every topic.
+    pub(crate) topics: Box<[Arc<str>]>,
+    pub(crate) next: u64,
+    /// The head when it subscribed: events before it are replayed, the others are live (and
+    /// counted in its slot).
+    live_from: u64,
+}
+
+/// What a new subscription starts from, decided under the lock.
+pub(crate) struct Start {
+    /// `None` if it ends at once (the hub was shut down, or [`GapPolicy::End`]).
+    pub(crate) key: Option<SlotKey>,
+    pub(crate) cursor: Cursor,
+    pub(crate) gap: Option<Event>,
+    pub(crate) end_after_gap: bool,
+}
+
+/// The result of a drain.
+pub(crate) enum Drained {
+    /// Events were added to the buffer; `at_head` if they are all there is, and the waker
+    /// is registered.
+    Some { at_head: bool },
+    /// Nothing to read; the waker is registered.
+    Pending,
+    /// The subscriber fell behind and is ended.
+    Lagged,
+    /// The hub shut down; the events to send last.
+    Closed(Option<Event>),
+}
+
+/// Why an append was refused.
+pub(crate) enum AppendError {
+    Closed,
+    Stale,
+}
+
 struct Entry {
     id: EventId,
     topic: Arc<str>,
@@ -45,6 +93,19 @@ struct Entry {
     at: Option<Instant>,
 }
 
+/// The held events, with the sequence numbers cursors point at.
+struct Ring {
+    entries: VecDeque<Entry>,
+    /// Sequence number of `entries[0]` (equal to `next_seq` when the ring is empty).
+    first_seq: u64,
+    /// Sequence number of the next event appended: the head.
+    next_seq: u64,
+    /// Encoded bytes of the held events.
+    bytes: usize,
+}
+
+/// What publishing keeps per subscriber: how to wake it, and enough to end it when it falls
+/// behind, and to let its drain skip the events of other topics.
 struct Slot {
     generation: u64,
     waker: Option<Waker>,
@@ -73,11 +134,7 @@ struct Counters {
 }
 
 struct State {
-    ring: VecDeque<Entry>,
-    /// Sequence number of `ring[0]` (equal to `next_seq` when the ring is empty).
-    first_seq: u64,
-    next_seq: u64,
-    ring_bytes: usize,
+    ring: Ring,
     /// Every event after this id is held.
     floor: EventId,
     /// False for a backplane hub until its backplane says where it starts, or delivers its
@@ -96,33 +153,15 @@ struct State {
     counters: Counters,
 }
 
-/// What a new subscription starts from, decided under the lock.
-pub(crate) struct Start {
-    pub(crate) key: Option<SlotKey>,
-    pub(crate) topics: Box<[Arc<str>]>,
-    pub(crate) cursor: u64,
-    pub(crate) live_from: u64,
-    pub(crate) gap: Option<Event>,
-    pub(crate) end_after_gap: bool,
-}
-
-/// The result of a drain.
-pub(crate) enum Drained {
-    /// Events were added to the buffer; `at_head` if they are all there is, and the waker
-    /// is registered.
-    Some { at_head: bool },
-    /// Nothing to read; the waker is registered.
-    Pending,
-    /// The subscriber fell behind and is ended.
-    Lagged,
-    /// The hub shut down; the events to send last.
-    Closed(Option<Event>),
-}
-
-/// Why an append was refused.
-pub(crate) enum AppendError {
-    Closed,
-    Stale,
+/// What one drain copied.
+struct Copied {
+    taken: usize,
+    /// Of `taken`, the events from before the subscriber's `live_from`.
+    replayed: u64,
+    /// Of `taken`, the live ones (those its slot counts as pending).
+    live: usize,
+    /// Where the next drain goes on from.
+    next: u64,
 }
 
 impl Shared {
@@ -137,10 +176,12 @@ impl Shared {
             closed: AtomicBool::new(false),
             head: AtomicU64::new(1),
             state: Mutex::new(State {
-                ring: VecDeque::new(),
-                first_seq: 1,
-                next_seq: 1,
-                ring_bytes: 0,
+                ring: Ring {
+                    entries: VecDeque::new(),
+                    first_seq: 1,
+                    next_seq: 1,
+                    bytes: 0,
+                },
                 floor,
                 floor_known: own_ids,
                 last_id: floor,
@@ -189,7 +230,7 @@ impl Shared {
                 }
                 Some(id) => id,
                 None => {
-                    let own = EventId::new(self.epoch, state.next_seq);
+                    let own = EventId::new(self.epoch, state.ring.next_seq);
                     if own > state.last_id {
                         own
                     } else {
@@ -211,7 +252,7 @@ impl Shared {
                 state.last_id = id;
             }
             state.push(&self.config, id, topic, event, now, &mut wakers);
-            self.head.store(state.next_seq, Ordering::Release);
+            self.head.store(state.ring.next_seq, Ordering::Release);
             id
         };
         for waker in wakers {
@@ -236,21 +277,20 @@ impl Shared {
             interned.push(key);
         }
         let topics = interned.into_boxed_slice();
-        let live_from = state.next_seq;
+        let live_from = state.ring.next_seq;
 
         let mut gap = None;
         let mut end_after_gap = false;
-        let cursor = match last_event_id.filter(|id| !id.is_empty()) {
+        let next = match last_event_id.filter(|id| !id.is_empty()) {
             None => live_from,
             Some(raw) => match raw.parse::<EventId>() {
                 Ok(id) if state.floor_known && state.floor <= id && id <= state.last_id => {
-                    let held_before = state.ring.partition_point(|e| e.id <= id);
-                    state.first_seq + held_before as u64
+                    state.ring.seq_after(id)
                 }
                 _ => {
                     state.counters.gaps += 1;
-                    let (resume, cursor) = match self.config.gap_policy {
-                        GapPolicy::Replay => (state.floor, state.first_seq),
+                    let (resume, next) = match self.config.gap_policy {
+                        GapPolicy::Replay => (state.floor, state.ring.first_seq),
                         GapPolicy::LiveOnly | GapPolicy::End => (state.last_id, live_from),
                     };
                     end_after_gap = self.config.gap_policy == GapPolicy::End;
@@ -261,17 +301,20 @@ impl Shared {
                         .data(raw)
                         .build()
                         .ok();
-                    cursor
+                    next
                 }
             },
+        };
+        let cursor = Cursor {
+            topics,
+            next,
+            live_from,
         };
 
         if state.closed || end_after_gap {
             return Start {
                 key: None,
-                topics,
                 cursor,
-                live_from,
                 gap,
                 end_after_gap,
             };
@@ -297,19 +340,17 @@ impl Shared {
             }
         };
         let key = SlotKey { index, generation };
-        if topics.is_empty() {
+        if cursor.topics.is_empty() {
             state.all.add(key);
         } else {
-            for topic in topics.iter() {
+            for topic in cursor.topics.iter() {
                 state.by_topic.entry(topic.clone()).or_default().add(key);
             }
         }
         state.active += 1;
         Start {
             key: Some(key),
-            topics,
             cursor,
-            live_from,
             gap,
             end_after_gap,
         }
@@ -350,18 +391,16 @@ impl Shared {
         }
     }
 
-    /// Copies the subscriber's unread events (at most `batch`) into `buf`.
-    #[allow(clippy::too_many_arguments)]
+    /// Copies the subscriber's unread events (at most a batch) into `buf` and advances its
+    /// cursor.
     pub(crate) fn drain(
         &self,
         key: SlotKey,
-        topics: &[Arc<str>],
-        cursor: &mut u64,
-        live_from: u64,
+        cursor: &mut Cursor,
         buf: &mut VecDeque<Event>,
-        batch: usize,
         waker: &Waker,
     ) -> Drained {
+        let batch = self.config.queue_bound.min(MAX_BATCH);
         let mut state = self.lock();
         let state = &mut *state;
         if state.closed {
@@ -370,58 +409,24 @@ impl Shared {
         let Some(slot) = key.slot_mut(&mut state.slots).filter(|slot| !slot.lagged) else {
             return Drained::Lagged;
         };
-        let start = if *cursor < live_from {
-            *cursor
-        } else {
-            match slot.first_unread {
-                Some(first) => first.max(*cursor),
-                None => state.next_seq,
-            }
-        };
-        if start < state.first_seq {
+        let start = cursor.start(slot.first_unread, state.ring.next_seq);
+        if start < state.ring.first_seq {
             // Events it had not read were dropped from the ring.
             slot.lagged = true;
             state.counters.dropped_slow += 1;
             return Drained::Lagged;
         }
-        let skip = usize::try_from(start - state.first_seq).unwrap_or(usize::MAX);
-        let mut taken = 0;
-        let mut replayed = 0;
-        let mut live = 0;
-        let mut next = state.next_seq;
-        for (i, entry) in state.ring.range(skip.min(state.ring.len())..).enumerate() {
-            if !matches(topics, &entry.topic) {
-                continue;
-            }
-            let seq = start + i as u64;
-            buf.push_back(entry.event.clone());
-            taken += 1;
-            if seq < live_from {
-                replayed += 1;
-            } else {
-                live += 1;
-            }
-            if taken == batch {
-                next = seq + 1;
-                break;
-            }
-        }
-        *cursor = next;
-        let at_head = next == state.next_seq;
+        let copied = state.ring.copy(start, cursor, buf, batch);
+        cursor.next = copied.next;
+        let at_head = copied.next == state.ring.next_seq;
         if at_head {
-            slot.pending = 0;
-            slot.first_unread = None;
-            // Register now, so that when the buffer is empty the subscription can return
-            // `Pending` without the lock if nothing was published meanwhile.
-            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                slot.waker = Some(waker.clone());
-            }
+            slot.caught_up(waker);
         } else {
-            slot.pending = slot.pending.saturating_sub(live);
+            slot.pending = slot.pending.saturating_sub(copied.live);
         }
-        state.counters.delivered += taken as u64;
-        state.counters.replayed += replayed;
-        if taken > 0 {
+        state.counters.delivered += copied.taken as u64;
+        state.counters.replayed += copied.replayed;
+        if copied.taken > 0 {
             Drained::Some { at_head }
         } else {
             Drained::Pending
@@ -463,8 +468,8 @@ impl Shared {
             replayed: state.counters.replayed,
             gaps: state.counters.gaps,
             rejected: state.counters.rejected,
-            ring_len: state.ring.len(),
-            ring_bytes: state.ring_bytes,
+            ring_len: state.ring.entries.len(),
+            ring_bytes: state.ring.bytes,
             last_id: (state.counters.published > 0).then_some(state.last_id),
         }
     }
@@ -487,20 +492,16 @@ impl State {
         now: Option<Instant>,
         wakers: &mut Vec<Waker>,
     ) {
-        let watchers = self.by_topic.get_key_value(topic);
-        let topic_arc = match watchers {
+        let topic_arc = match self.by_topic.get_key_value(topic) {
             Some((key, _)) => key.clone(),
             None => Arc::from(topic),
         };
-        let seq = self.next_seq;
-        self.ring_bytes += event.len();
-        self.ring.push_back(Entry {
+        let seq = self.ring.push(Entry {
             id,
             topic: topic_arc,
             event,
             at: now,
         });
-        self.next_seq += 1;
         self.last_id = id;
         self.counters.published += 1;
         self.evict(config, now);
@@ -508,49 +509,123 @@ impl State {
         let bound = config.queue_bound;
         let mut dropped = 0;
         if let Some(watchers) = self.by_topic.get(topic) {
-            notify(
-                &watchers.keys,
-                &mut self.slots,
-                seq,
-                bound,
-                wakers,
-                &mut dropped,
-            );
+            dropped += notify(&watchers.keys, &mut self.slots, seq, bound, wakers);
         }
-        notify(
-            &self.all.keys,
-            &mut self.slots,
-            seq,
-            bound,
-            wakers,
-            &mut dropped,
-        );
+        dropped += notify(&self.all.keys, &mut self.slots, seq, bound, wakers);
         self.counters.dropped_slow += dropped;
     }
 
     fn evict(&mut self, config: &HubConfig, now: Option<Instant>) {
-        while self.ring.len() > 1
-            && (self.ring.len() > config.replay_capacity || self.ring_bytes > config.replay_bytes)
+        while self.ring.entries.len() > 1
+            && (self.ring.entries.len() > config.replay_capacity
+                || self.ring.bytes > config.replay_bytes)
         {
-            self.pop_front();
+            self.drop_oldest();
         }
         if let (Some(age), Some(now)) = (config.max_age, now) {
             while self
                 .ring
+                .entries
                 .front()
                 .and_then(|e| e.at)
                 .is_some_and(|at| now.saturating_duration_since(at) > age)
             {
-                self.pop_front();
+                self.drop_oldest();
             }
         }
     }
 
-    fn pop_front(&mut self) {
+    fn drop_oldest(&mut self) {
         if let Some(entry) = self.ring.pop_front() {
-            self.ring_bytes -= entry.event.len();
+            // Everything after it is still held.
             self.floor = entry.id;
-            self.first_seq += 1;
+        }
+    }
+}
+
+impl Ring {
+    /// Appends an entry and returns its sequence number.
+    fn push(&mut self, entry: Entry) -> u64 {
+        let seq = self.next_seq;
+        let len = entry.event.len();
+        self.entries.push_back(entry);
+        self.bytes += len;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn pop_front(&mut self) -> Option<Entry> {
+        let entry = self.entries.pop_front()?;
+        self.bytes -= entry.event.len();
+        self.first_seq += 1;
+        Some(entry)
+    }
+
+    /// The sequence number of the first event after `id` (the head if none is held).
+    fn seq_after(&self, id: EventId) -> u64 {
+        self.first_seq + self.entries.partition_point(|e| e.id <= id) as u64
+    }
+
+    /// Copies (clones the handles of) the events of the cursor's topics from `start` on, at
+    /// most `batch` of them.
+    fn copy(&self, start: u64, cursor: &Cursor, buf: &mut VecDeque<Event>, batch: usize) -> Copied {
+        let skip = usize::try_from(start - self.first_seq).unwrap_or(usize::MAX);
+        let mut taken = 0;
+        let mut replayed = 0;
+        let mut live = 0;
+        let mut next = self.next_seq;
+        for (i, entry) in self
+            .entries
+            .range(skip.min(self.entries.len())..)
+            .enumerate()
+        {
+            if !matches(&cursor.topics, &entry.topic) {
+                continue;
+            }
+            let seq = start + i as u64;
+            buf.push_back(entry.event.clone());
+            taken += 1;
+            if seq < cursor.live_from {
+                replayed += 1;
+            } else {
+                live += 1;
+            }
+            if taken == batch {
+                next = seq + 1;
+                break;
+            }
+        }
+        Copied {
+            taken,
+            replayed,
+            live,
+            next,
+        }
+    }
+}
+
+impl Cursor {
+    /// The sequence number a drain starts copying from, given its slot's `first_unread` and
+    /// the head.
+    ///
+    /// While it replays (`next < live_from`) that is `next`: the slot counts only live
+    /// events, so replayed ones must be scanned. Once live, the slot knows the first event
+    /// of its topics published since it was last at the head, which lets the drain skip
+    /// other topics' events: with none, there is nothing to read and it starts at the head
+    /// (`next` may trail it by other topics' events); with one, it starts there, unless an
+    /// earlier drain stopped at the batch limit past it (`first_unread` is reset only at
+    /// the head), hence the `max`.
+    ///
+    /// No event is lost or doubled because `live_from` was read, and the slot registered,
+    /// under the lock appends take (so the slot counted every live event of its topics), and
+    /// `first_unread` is set and reset under that lock too.
+    fn start(&self, first_unread: Option<u64>, head: u64) -> u64 {
+        if self.next < self.live_from {
+            return self.next;
+        }
+        match first_unread {
+            Some(first) => first.max(self.next),
+            None => head,
         }
     }
 }
@@ -572,6 +647,19 @@ impl SlotKey {
     }
 }
 
+impl Slot {
+    /// Its subscriber read up to the head. The waker is registered now so that, once the
+    /// buffer is empty, the subscription can return `Pending` without the lock if nothing
+    /// was published meanwhile.
+    fn caught_up(&mut self, waker: &Waker) {
+        self.pending = 0;
+        self.first_unread = None;
+        if !self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            self.waker = Some(waker.clone());
+        }
+    }
+}
+
 impl Watchers {
     fn add(&mut self, key: SlotKey) {
         self.keys.push(key);
@@ -587,30 +675,31 @@ impl Watchers {
     }
 }
 
+/// Counts event `seq` as pending for each live slot among `keys`, ends those now more than
+/// `bound` behind, and collects their wakers. Returns how many it ended.
 fn notify(
     keys: &[SlotKey],
     slots: &mut [Option<Slot>],
     seq: u64,
     bound: usize,
     wakers: &mut Vec<Waker>,
-    dropped: &mut u64,
-) {
+) -> u64 {
+    let mut dropped = 0;
     for key in keys {
         let Some(slot) = key.slot_mut(slots).filter(|slot| !slot.lagged) else {
             continue;
         };
         slot.pending += 1;
-        if slot.first_unread.is_none() {
-            slot.first_unread = Some(seq);
-        }
+        slot.first_unread.get_or_insert(seq);
         if slot.pending > bound {
             slot.lagged = true;
-            *dropped += 1;
+            dropped += 1;
         }
         if let Some(waker) = slot.waker.take() {
             wakers.push(waker);
         }
     }
+    dropped
 }
 
 fn matches(topics: &[Arc<str>], topic: &Arc<str>) -> bool {
