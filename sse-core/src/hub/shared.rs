@@ -153,6 +153,14 @@ struct State {
     counters: Counters,
 }
 
+/// Where a Last-Event-ID puts a new subscriber.
+struct Resume {
+    /// The sequence number it reads from.
+    next: u64,
+    gap: Option<Event>,
+    end_after_gap: bool,
+}
+
 /// What one drain copied.
 struct Copied {
     taken: usize,
@@ -223,34 +231,11 @@ impl Shared {
             if state.closed {
                 return Err(AppendError::Closed);
             }
-            let id = match id {
-                Some(id) if id <= state.last_id => {
-                    state.counters.rejected += 1;
-                    return Err(AppendError::Stale);
-                }
-                Some(id) => id,
-                None => {
-                    let own = EventId::new(self.epoch, state.ring.next_seq);
-                    if own > state.last_id {
-                        own
-                    } else {
-                        state.last_id.successor()
-                    }
-                }
-            };
-            let mut buf = [0u8; 41];
-            let text = format_id(id, &mut buf);
-            let event = if event.id() == Some(text) {
-                event
-            } else {
-                event.with_id(text).expect("a hub id is digits and a dash")
-            };
-            if !state.floor_known {
-                state.floor_known = true;
-                // Only what comes after the first event is known to be complete.
-                state.floor = id;
-                state.last_id = id;
-            }
+            let id = state.assign_id(id, self.epoch)?;
+            let event = stamp(event, id);
+            // A backplane's first event, unless it declared where it starts: only what
+            // comes after it is known to be complete.
+            state.set_floor(id);
             state.push(&self.config, id, topic, event, now, &mut wakers);
             self.head.store(state.ring.next_seq, Ordering::Release);
             id
@@ -261,111 +246,35 @@ impl Shared {
         Ok(id)
     }
 
+    /// Resolves the Last-Event-ID and registers the subscriber's slot under the lock appends
+    /// take, so its replay ends exactly where its live events begin.
     pub(crate) fn subscribe(&self, topics: Vec<String>, last_event_id: Option<&str>) -> Start {
         let now = self.now();
         let mut state = self.lock();
         state.evict(&self.config, now);
-        let mut interned: Vec<Arc<str>> = Vec::with_capacity(topics.len());
-        for topic in topics {
-            if interned.iter().any(|t| **t == *topic) {
-                continue;
-            }
-            let key = match state.by_topic.get_key_value(topic.as_str()) {
-                Some((key, _)) => key.clone(),
-                None => Arc::from(topic),
-            };
-            interned.push(key);
-        }
-        let topics = interned.into_boxed_slice();
+        let topics = state.intern(topics);
         let live_from = state.ring.next_seq;
-
-        let mut gap = None;
-        let mut end_after_gap = false;
-        let next = match last_event_id.filter(|id| !id.is_empty()) {
-            None => live_from,
-            Some(raw) => match raw.parse::<EventId>() {
-                Ok(id) if state.floor_known && state.floor <= id && id <= state.last_id => {
-                    state.ring.seq_after(id)
-                }
-                _ => {
-                    state.counters.gaps += 1;
-                    let (resume, next) = match self.config.gap_policy {
-                        GapPolicy::Replay => (state.floor, state.ring.first_seq),
-                        GapPolicy::LiveOnly | GapPolicy::End => (state.last_id, live_from),
-                    };
-                    end_after_gap = self.config.gap_policy == GapPolicy::End;
-                    let mut buf = [0u8; 41];
-                    gap = Event::builder()
-                        .event(GAP_EVENT)
-                        .id(format_id(resume, &mut buf))
-                        .data(raw)
-                        .build()
-                        .ok();
-                    next
-                }
-            },
-        };
-        let cursor = Cursor {
-            topics,
-            next,
-            live_from,
-        };
-
-        if state.closed || end_after_gap {
-            return Start {
-                key: None,
-                cursor,
-                gap,
-                end_after_gap,
-            };
-        }
-
-        let generation = state.next_generation;
-        state.next_generation += 1;
-        let slot = Slot {
-            generation,
-            waker: None,
-            pending: 0,
-            first_unread: None,
-            lagged: false,
-        };
-        let index = match state.free.pop() {
-            Some(index) => {
-                state.slots[index] = Some(slot);
-                index
-            }
-            None => {
-                state.slots.push(Some(slot));
-                state.slots.len() - 1
-            }
-        };
-        let key = SlotKey { index, generation };
-        if cursor.topics.is_empty() {
-            state.all.add(key);
+        let resume = state.resume(last_event_id, self.config.gap_policy);
+        let key = if state.closed || resume.end_after_gap {
+            None
         } else {
-            for topic in cursor.topics.iter() {
-                state.by_topic.entry(topic.clone()).or_default().add(key);
-            }
-        }
-        state.active += 1;
+            Some(state.register(&topics))
+        };
         Start {
-            key: Some(key),
-            cursor,
-            gap,
-            end_after_gap,
+            key,
+            cursor: Cursor {
+                topics,
+                next: resume.next,
+                live_from,
+            },
+            gap: resume.gap,
+            end_after_gap: resume.end_after_gap,
         }
     }
 
     /// Declares that every event after `id` will be delivered. Ignored once anything was.
     pub(crate) fn start_after(&self, id: EventId) -> bool {
-        let mut state = self.lock();
-        if state.floor_known {
-            return false;
-        }
-        state.floor_known = true;
-        state.floor = id;
-        state.last_id = id;
-        true
+        self.lock().set_floor(id)
     }
 
     pub(crate) fn unsubscribe(&self, key: SlotKey, topics: &[Arc<str>]) {
@@ -482,7 +391,41 @@ impl Shared {
     }
 }
 
+/// Publishing.
 impl State {
+    /// The id of the event being appended: the backplane's if it gave one (refused unless it
+    /// is newer than the last), else the hub's own next one.
+    fn assign_id(&mut self, given: Option<EventId>, epoch: u64) -> Result<EventId, AppendError> {
+        match given {
+            Some(id) if id <= self.last_id => {
+                self.counters.rejected += 1;
+                Err(AppendError::Stale)
+            }
+            Some(id) => Ok(id),
+            None => {
+                let own = EventId::new(epoch, self.ring.next_seq);
+                // Still increasing if a backplane delivered ids past this hub's own.
+                Ok(if own > self.last_id {
+                    own
+                } else {
+                    self.last_id.successor()
+                })
+            }
+        }
+    }
+
+    /// Sets where resuming can start (every event after `id` will be held), the first time
+    /// only. Returns whether it did.
+    fn set_floor(&mut self, id: EventId) -> bool {
+        if self.floor_known {
+            return false;
+        }
+        self.floor_known = true;
+        self.floor = id;
+        self.last_id = id;
+        true
+    }
+
     fn push(
         &mut self,
         config: &HubConfig,
@@ -540,6 +483,100 @@ impl State {
             // Everything after it is still held.
             self.floor = entry.id;
         }
+    }
+}
+
+/// Subscribing.
+impl State {
+    /// The topics without repeats, sharing the hub's `Arc` of each topic that has watchers.
+    fn intern(&self, topics: Vec<String>) -> Box<[Arc<str>]> {
+        let mut interned: Vec<Arc<str>> = Vec::with_capacity(topics.len());
+        for topic in topics {
+            if interned.iter().any(|t| **t == *topic) {
+                continue;
+            }
+            let key = match self.by_topic.get_key_value(topic.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(topic),
+            };
+            interned.push(key);
+        }
+        interned.into_boxed_slice()
+    }
+
+    /// Where a subscriber that sent `last_event_id` starts: right after it if every event
+    /// since is held, else where the gap policy says (after a gap event).
+    fn resume(&mut self, last_event_id: Option<&str>, policy: GapPolicy) -> Resume {
+        let live = Resume {
+            next: self.ring.next_seq,
+            gap: None,
+            end_after_gap: false,
+        };
+        let Some(raw) = last_event_id.filter(|id| !id.is_empty()) else {
+            return live;
+        };
+        match raw.parse::<EventId>() {
+            Ok(id) if self.floor_known && self.floor <= id && id <= self.last_id => Resume {
+                next: self.ring.seq_after(id),
+                ..live
+            },
+            _ => self.gap(raw, policy),
+        }
+    }
+
+    /// Counts a gap; under `Replay` the subscriber replays the whole ring, otherwise it
+    /// starts live. The gap event's id is the id the stream resumes after.
+    fn gap(&mut self, raw: &str, policy: GapPolicy) -> Resume {
+        self.counters.gaps += 1;
+        let (resume_after, next) = match policy {
+            GapPolicy::Replay => (self.floor, self.ring.first_seq),
+            GapPolicy::LiveOnly | GapPolicy::End => (self.last_id, self.ring.next_seq),
+        };
+        let mut buf = [0u8; 41];
+        let gap = Event::builder()
+            .event(GAP_EVENT)
+            .id(format_id(resume_after, &mut buf))
+            .data(raw)
+            .build()
+            .ok();
+        Resume {
+            next,
+            gap,
+            end_after_gap: policy == GapPolicy::End,
+        }
+    }
+
+    /// Takes a slot and adds it to the watchers of its topics (of every topic if none).
+    fn register(&mut self, topics: &[Arc<str>]) -> SlotKey {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let slot = Slot {
+            generation,
+            waker: None,
+            pending: 0,
+            first_unread: None,
+            lagged: false,
+        };
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.slots[index] = Some(slot);
+                index
+            }
+            None => {
+                self.slots.push(Some(slot));
+                self.slots.len() - 1
+            }
+        };
+        let key = SlotKey { index, generation };
+        if topics.is_empty() {
+            self.all.add(key);
+        } else {
+            for topic in topics {
+                self.by_topic.entry(topic.clone()).or_default().add(key);
+            }
+        }
+        self.active += 1;
+        key
     }
 }
 
@@ -707,6 +744,18 @@ fn matches(topics: &[Arc<str>], topic: &Arc<str>) -> bool {
         || topics
             .iter()
             .any(|t| Arc::ptr_eq(t, topic) || **t == **topic)
+}
+
+/// `event` with `id` written into it (once, for every subscriber), unless it carries it
+/// already.
+fn stamp(event: Event, id: EventId) -> Event {
+    let mut buf = [0u8; 41];
+    let text = format_id(id, &mut buf);
+    if event.id() == Some(text) {
+        event
+    } else {
+        event.with_id(text).expect("a hub id is digits and a dash")
+    }
 }
 
 /// Writes `id` without allocating (and without the formatting machinery: this runs under
