@@ -642,20 +642,15 @@ impl Ring {
 }
 
 impl Cursor {
-    /// The sequence number a drain starts copying from, given its slot's `first_unread` and
-    /// the head.
+    /// Where a drain starts copying. While replaying (`next < live_from`): at `next`, as the
+    /// slot counts only live events. Once live: at the slot's `first_unread` (the first event
+    /// of its topics since it was last at the head), which skips other topics' events; at
+    /// the head if there is none; at `next` if a drain cut short by the batch limit already
+    /// passed `first_unread` (only reaching the head resets it), hence the `max`.
     ///
-    /// While it replays (`next < live_from`) that is `next`: the slot counts only live
-    /// events, so replayed ones must be scanned. Once live, the slot knows the first event
-    /// of its topics published since it was last at the head, which lets the drain skip
-    /// other topics' events: with none, there is nothing to read and it starts at the head
-    /// (`next` may trail it by other topics' events); with one, it starts there, unless an
-    /// earlier drain stopped at the batch limit past it (`first_unread` is reset only at
-    /// the head), hence the `max`.
-    ///
-    /// No event is lost or doubled because `live_from` was read, and the slot registered,
-    /// under the lock appends take (so the slot counted every live event of its topics), and
-    /// `first_unread` is set and reset under that lock too.
+    /// Exact because `live_from` was read and the slot registered under the lock appends
+    /// take, so the slot saw every live event of its topics, and `first_unread` is set and
+    /// reset under that lock; if unread events left the ring, the drain ends the subscriber.
     fn start(&self, first_unread: Option<u64>, head: u64) -> u64 {
         if self.next < self.live_from {
             return self.next;
