@@ -1,10 +1,14 @@
 //! The state behind one lock: the replay ring, the subscriber slots and the counters.
 //!
-//! The ring is every subscriber's queue: a subscriber is a cursor into it plus a slot here
-//! (its waker and how many events of its topics it has not read yet). Publishing appends
-//! under the lock and touches only the slots of the topic's subscribers; a subscription
-//! takes the lock to copy (refcount-bump) its pending events into its own small buffer and
-//! yields them without the lock.
+//! The ring is every subscriber's queue: a subscriber is a [`Cursor`] into it plus a slot
+//! here (its waker and how many events of its topics it has not read yet). Publishing
+//! appends under the lock and touches only the slots of the topic's subscribers; a
+//! subscription takes the lock to copy (refcount-bump) its pending events into its own small
+//! buffer and yields them without the lock.
+//!
+//! Besides its id, every event appended gets a sequence number, its place in the ring
+//! (1, 2, 3, ...): ids may come from a backplane, but a sequence number turns a cursor into
+//! an index by subtraction.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,81 +23,46 @@ use super::stats::HubStats;
 use super::GAP_EVENT;
 use crate::Event;
 
+/// The most events copied per lock hold: enough to write many events as one chunk, few
+/// enough that a replay of a long ring doesn't hold the lock long.
+const MAX_BATCH: usize = 128;
+
 pub(crate) struct Shared {
     pub(crate) config: HubConfig,
     pub(crate) epoch: u64,
     /// Mirrors `State::closed` so a subscription can stop without taking the lock.
     pub(crate) closed: AtomicBool,
-    /// Mirrors `State::next_seq`, so a subscription that registered its waker at the head
+    /// Mirrors `Ring::next_seq`, so a subscription that registered its waker at the head
     /// can tell, without the lock, that nothing was published since.
     pub(crate) head: AtomicU64,
     state: Mutex<State>,
 }
 
-struct Entry {
-    id: EventId,
-    topic: Arc<str>,
-    event: Event,
-    at: Option<Instant>,
-}
-
-struct Slot {
+/// Names a subscriber's slot: its index in `State::slots`, and the generation that tells it
+/// apart from later subscribers reusing the index (for whom the key finds nothing).
+#[derive(Clone, Copy)]
+pub(crate) struct SlotKey {
+    index: usize,
     generation: u64,
-    waker: Option<Waker>,
-    /// Live events of its topics published since it last read up to the head.
-    pending: usize,
-    /// The sequence number of the first of those.
-    first_unread: Option<u64>,
-    lagged: bool,
 }
 
-/// The slots watching one topic (or all topics). Keys of ended slots are removed lazily.
-#[derive(Default)]
-struct Watchers {
-    keys: Vec<(usize, u64)>,
-    live: usize,
-}
-
-#[derive(Default)]
-struct Counters {
-    published: u64,
-    delivered: u64,
-    dropped_slow: u64,
-    replayed: u64,
-    gaps: u64,
-    rejected: u64,
-}
-
-struct State {
-    ring: VecDeque<Entry>,
-    /// Sequence number of `ring[0]` (equal to `next_seq` when the ring is empty).
-    first_seq: u64,
-    next_seq: u64,
-    ring_bytes: usize,
-    /// Every event after this id is held.
-    floor: EventId,
-    /// False for a backplane hub until its backplane says where it starts, or delivers its
-    /// first event: until then no Last-Event-ID can be resumed.
-    floor_known: bool,
-    /// The newest id appended (equal to `floor` before the first event).
-    last_id: EventId,
-    slots: Vec<Option<Slot>>,
-    free: Vec<usize>,
-    next_generation: u64,
-    active: usize,
-    by_topic: HashMap<Arc<str>, Watchers>,
-    all: Watchers,
-    closed: bool,
-    farewell: Option<Event>,
-    counters: Counters,
+/// A subscriber's place in the ring: the topics it reads, the next sequence number it has
+/// not looked at, and where its replay ends.
+pub(crate) struct Cursor {
+    /// Interned with the hub's topic keys, so matching an entry is usually a pointer compare.
+    /// Empty means every topic.
+    pub(crate) topics: Box<[Arc<str>]>,
+    pub(crate) next: u64,
+    /// The head when it subscribed: events before it are replayed, the others are live (and
+    /// counted in its slot).
+    live_from: u64,
 }
 
 /// What a new subscription starts from, decided under the lock.
 pub(crate) struct Start {
-    pub(crate) key: Option<(usize, u64)>,
-    pub(crate) topics: Box<[Arc<str>]>,
-    pub(crate) cursor: u64,
-    pub(crate) live_from: u64,
+    /// `None` if it ends at once (the hub was shut down, or [`GapPolicy::End`]).
+    pub(crate) key: Option<SlotKey>,
+    pub(crate) cursor: Cursor,
     pub(crate) gap: Option<Event>,
     pub(crate) end_after_gap: bool,
 }
@@ -117,6 +86,92 @@ pub(crate) enum AppendError {
     Stale,
 }
 
+struct Entry {
+    id: EventId,
+    topic: Arc<str>,
+    event: Event,
+    at: Option<Instant>,
+}
+
+/// The held events, with the sequence numbers cursors point at.
+struct Ring {
+    entries: VecDeque<Entry>,
+    /// Sequence number of `entries[0]` (equal to `next_seq` when the ring is empty).
+    first_seq: u64,
+    /// Sequence number of the next event appended: the head.
+    next_seq: u64,
+    /// Encoded bytes of the held events.
+    bytes: usize,
+}
+
+/// What publishing keeps per subscriber: how to wake it, and enough to end it when it falls
+/// behind, and to let its drain skip the events of other topics.
+struct Slot {
+    generation: u64,
+    waker: Option<Waker>,
+    /// Live events of its topics published since it last read up to the head.
+    pending: usize,
+    /// The sequence number of the first of those.
+    first_unread: Option<u64>,
+    lagged: bool,
+}
+
+/// The slots watching one topic (or all topics). Keys of ended slots are removed lazily.
+#[derive(Default)]
+struct Watchers {
+    keys: Vec<SlotKey>,
+    live: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    published: u64,
+    delivered: u64,
+    dropped_slow: u64,
+    replayed: u64,
+    gaps: u64,
+    rejected: u64,
+}
+
+struct State {
+    ring: Ring,
+    /// Every event after this id is held.
+    floor: EventId,
+    /// False for a backplane hub until its backplane says where it starts, or delivers its
+    /// first event: until then no Last-Event-ID can be resumed.
+    floor_known: bool,
+    /// The newest id appended (equal to `floor` before the first event).
+    last_id: EventId,
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    next_generation: u64,
+    active: usize,
+    by_topic: HashMap<Arc<str>, Watchers>,
+    all: Watchers,
+    closed: bool,
+    farewell: Option<Event>,
+    counters: Counters,
+}
+
+/// Where a Last-Event-ID puts a new subscriber.
+struct Resume {
+    /// The sequence number it reads from.
+    next: u64,
+    gap: Option<Event>,
+    end_after_gap: bool,
+}
+
+/// What one drain copied.
+struct Copied {
+    taken: usize,
+    /// Of `taken`, the events from before the subscriber's `live_from`.
+    replayed: u64,
+    /// Of `taken`, the live ones (those its slot counts as pending).
+    live: usize,
+    /// Where the next drain goes on from.
+    next: u64,
+}
+
 impl Shared {
     /// `own_ids`: whether the hub assigns ids itself (the floor is then its epoch's start);
     /// otherwise the backplane's first event or [`start_after`](Self::start_after) sets it.
@@ -129,10 +184,12 @@ impl Shared {
             closed: AtomicBool::new(false),
             head: AtomicU64::new(1),
             state: Mutex::new(State {
-                ring: VecDeque::new(),
-                first_seq: 1,
-                next_seq: 1,
-                ring_bytes: 0,
+                ring: Ring {
+                    entries: VecDeque::new(),
+                    first_seq: 1,
+                    next_seq: 1,
+                    bytes: 0,
+                },
                 floor,
                 floor_known: own_ids,
                 last_id: floor,
@@ -174,36 +231,13 @@ impl Shared {
             if state.closed {
                 return Err(AppendError::Closed);
             }
-            let id = match id {
-                Some(id) if id <= state.last_id => {
-                    state.counters.rejected += 1;
-                    return Err(AppendError::Stale);
-                }
-                Some(id) => id,
-                None => {
-                    let own = EventId::new(self.epoch, state.next_seq);
-                    if own > state.last_id {
-                        own
-                    } else {
-                        state.last_id.successor()
-                    }
-                }
-            };
-            let mut buf = [0u8; 41];
-            let text = format_id(id, &mut buf);
-            let event = if event.id() == Some(text) {
-                event
-            } else {
-                event.with_id(text).expect("a hub id is digits and a dash")
-            };
-            if !state.floor_known {
-                state.floor_known = true;
-                // Only what comes after the first event is known to be complete.
-                state.floor = id;
-                state.last_id = id;
-            }
+            let id = state.assign_id(id, self.epoch)?;
+            let event = stamp(event, id);
+            // A backplane's first event, unless it declared where it starts: only what
+            // comes after it is known to be complete.
+            state.set_floor(id);
             state.push(&self.config, id, topic, event, now, &mut wakers);
-            self.head.store(state.next_seq, Ordering::Release);
+            self.head.store(state.ring.next_seq, Ordering::Release);
             id
         };
         for waker in wakers {
@@ -212,125 +246,45 @@ impl Shared {
         Ok(id)
     }
 
+    /// Resolves the Last-Event-ID and registers the subscriber's slot under the lock appends
+    /// take, so its replay ends exactly where its live events begin.
     pub(crate) fn subscribe(&self, topics: Vec<String>, last_event_id: Option<&str>) -> Start {
         let now = self.now();
         let mut state = self.lock();
         state.evict(&self.config, now);
-        let mut interned: Vec<Arc<str>> = Vec::with_capacity(topics.len());
-        for topic in topics {
-            if interned.iter().any(|t| **t == *topic) {
-                continue;
-            }
-            let key = match state.by_topic.get_key_value(topic.as_str()) {
-                Some((key, _)) => key.clone(),
-                None => Arc::from(topic),
-            };
-            interned.push(key);
-        }
-        let topics = interned.into_boxed_slice();
-        let live_from = state.next_seq;
-
-        let mut gap = None;
-        let mut end_after_gap = false;
-        let cursor = match last_event_id.filter(|id| !id.is_empty()) {
-            None => live_from,
-            Some(raw) => match raw.parse::<EventId>() {
-                Ok(id) if state.floor_known && state.floor <= id && id <= state.last_id => {
-                    let held_before = state.ring.partition_point(|e| e.id <= id);
-                    state.first_seq + held_before as u64
-                }
-                _ => {
-                    state.counters.gaps += 1;
-                    let (resume, cursor) = match self.config.gap_policy {
-                        GapPolicy::Replay => (state.floor, state.first_seq),
-                        GapPolicy::LiveOnly | GapPolicy::End => (state.last_id, live_from),
-                    };
-                    end_after_gap = self.config.gap_policy == GapPolicy::End;
-                    let mut buf = [0u8; 41];
-                    gap = Event::builder()
-                        .event(GAP_EVENT)
-                        .id(format_id(resume, &mut buf))
-                        .data(raw)
-                        .build()
-                        .ok();
-                    cursor
-                }
-            },
-        };
-
-        if state.closed || end_after_gap {
-            return Start {
-                key: None,
-                topics,
-                cursor,
-                live_from,
-                gap,
-                end_after_gap,
-            };
-        }
-
-        let generation = state.next_generation;
-        state.next_generation += 1;
-        let slot = Slot {
-            generation,
-            waker: None,
-            pending: 0,
-            first_unread: None,
-            lagged: false,
-        };
-        let index = match state.free.pop() {
-            Some(index) => {
-                state.slots[index] = Some(slot);
-                index
-            }
-            None => {
-                state.slots.push(Some(slot));
-                state.slots.len() - 1
-            }
-        };
-        let key = (index, generation);
-        if topics.is_empty() {
-            state.all.keys.push(key);
-            state.all.live += 1;
+        let topics = state.intern(topics);
+        let live_from = state.ring.next_seq;
+        let resume = state.resume(last_event_id, self.config.gap_policy);
+        let key = if state.closed || resume.end_after_gap {
+            None
         } else {
-            for topic in topics.iter() {
-                let watchers = state.by_topic.entry(topic.clone()).or_default();
-                watchers.keys.push(key);
-                watchers.live += 1;
-            }
-        }
-        state.active += 1;
+            Some(state.register(&topics))
+        };
         Start {
-            key: Some(key),
-            topics,
-            cursor,
-            live_from,
-            gap,
-            end_after_gap,
+            key,
+            cursor: Cursor {
+                topics,
+                next: resume.next,
+                live_from,
+            },
+            gap: resume.gap,
+            end_after_gap: resume.end_after_gap,
         }
     }
 
     /// Declares that every event after `id` will be delivered. Ignored once anything was.
     pub(crate) fn start_after(&self, id: EventId) -> bool {
-        let mut state = self.lock();
-        if state.floor_known {
-            return false;
-        }
-        state.floor_known = true;
-        state.floor = id;
-        state.last_id = id;
-        true
+        self.lock().set_floor(id)
     }
 
-    pub(crate) fn unsubscribe(&self, (index, generation): (usize, u64), topics: &[Arc<str>]) {
+    pub(crate) fn unsubscribe(&self, key: SlotKey, topics: &[Arc<str>]) {
         let mut state = self.lock();
         let state = &mut *state;
-        match state.slots.get(index) {
-            Some(Some(slot)) if slot.generation == generation => {}
-            _ => return,
+        if key.slot(&state.slots).is_none() {
+            return;
         }
-        state.slots[index] = None;
-        state.free.push(index);
+        state.slots[key.index] = None;
+        state.free.push(key.index);
         state.active -= 1;
         if topics.is_empty() {
             state.all.forget(&state.slots);
@@ -346,85 +300,42 @@ impl Shared {
         }
     }
 
-    /// Copies the subscriber's unread events (at most `batch`) into `buf`.
-    #[allow(clippy::too_many_arguments)]
+    /// Copies the subscriber's unread events (at most a batch) into `buf` and advances its
+    /// cursor.
     pub(crate) fn drain(
         &self,
-        (index, generation): (usize, u64),
-        topics: &[Arc<str>],
-        cursor: &mut u64,
-        live_from: u64,
+        key: SlotKey,
+        cursor: &mut Cursor,
         buf: &mut VecDeque<Event>,
-        batch: usize,
         waker: &Waker,
     ) -> Drained {
+        let batch = self.config.queue_bound.min(MAX_BATCH);
         let mut state = self.lock();
         let state = &mut *state;
         if state.closed {
             return Drained::Closed(state.farewell.clone());
         }
-        let Some(Some(slot)) = state
-            .slots
-            .get_mut(index)
-            .filter(|s| s.as_ref().is_some_and(|s| s.generation == generation))
-        else {
+        let Some(slot) = key.slot_mut(&mut state.slots).filter(|slot| !slot.lagged) else {
             return Drained::Lagged;
         };
-        if slot.lagged {
-            return Drained::Lagged;
-        }
-        let start = if *cursor < live_from {
-            *cursor
-        } else {
-            match slot.first_unread {
-                Some(first) => first.max(*cursor),
-                None => state.next_seq,
-            }
-        };
-        if start < state.first_seq {
+        let start = cursor.start(slot.first_unread, state.ring.next_seq);
+        if start < state.ring.first_seq {
             // Events it had not read were dropped from the ring.
             slot.lagged = true;
             state.counters.dropped_slow += 1;
             return Drained::Lagged;
         }
-        let skip = usize::try_from(start - state.first_seq).unwrap_or(usize::MAX);
-        let mut taken = 0;
-        let mut replayed = 0;
-        let mut live = 0;
-        let mut next = state.next_seq;
-        for (i, entry) in state.ring.range(skip.min(state.ring.len())..).enumerate() {
-            if !matches(topics, &entry.topic) {
-                continue;
-            }
-            let seq = start + i as u64;
-            buf.push_back(entry.event.clone());
-            taken += 1;
-            if seq < live_from {
-                replayed += 1;
-            } else {
-                live += 1;
-            }
-            if taken == batch {
-                next = seq + 1;
-                break;
-            }
-        }
-        *cursor = next;
-        let at_head = next == state.next_seq;
+        let copied = state.ring.copy(start, cursor, buf, batch);
+        cursor.next = copied.next;
+        let at_head = copied.next == state.ring.next_seq;
         if at_head {
-            slot.pending = 0;
-            slot.first_unread = None;
-            // Register now, so that when the buffer is empty the subscription can return
-            // `Pending` without the lock if nothing was published meanwhile.
-            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                slot.waker = Some(waker.clone());
-            }
+            slot.caught_up(waker);
         } else {
-            slot.pending = slot.pending.saturating_sub(live);
+            slot.pending = slot.pending.saturating_sub(copied.live);
         }
-        state.counters.delivered += taken as u64;
-        state.counters.replayed += replayed;
-        if taken > 0 {
+        state.counters.delivered += copied.taken as u64;
+        state.counters.replayed += copied.replayed;
+        if copied.taken > 0 {
             Drained::Some { at_head }
         } else {
             Drained::Pending
@@ -466,8 +377,8 @@ impl Shared {
             replayed: state.counters.replayed,
             gaps: state.counters.gaps,
             rejected: state.counters.rejected,
-            ring_len: state.ring.len(),
-            ring_bytes: state.ring_bytes,
+            ring_len: state.ring.entries.len(),
+            ring_bytes: state.ring.bytes,
             last_id: (state.counters.published > 0).then_some(state.last_id),
         }
     }
@@ -480,7 +391,41 @@ impl Shared {
     }
 }
 
+/// Publishing.
 impl State {
+    /// The id of the event being appended: the backplane's if it gave one (refused unless it
+    /// is newer than the last), else the hub's own next one.
+    fn assign_id(&mut self, given: Option<EventId>, epoch: u64) -> Result<EventId, AppendError> {
+        match given {
+            Some(id) if id <= self.last_id => {
+                self.counters.rejected += 1;
+                Err(AppendError::Stale)
+            }
+            Some(id) => Ok(id),
+            None => {
+                let own = EventId::new(epoch, self.ring.next_seq);
+                // Still increasing if a backplane delivered ids past this hub's own.
+                Ok(if own > self.last_id {
+                    own
+                } else {
+                    self.last_id.successor()
+                })
+            }
+        }
+    }
+
+    /// Sets where resuming can start (every event after `id` will be held), the first time
+    /// only. Returns whether it did.
+    fn set_floor(&mut self, id: EventId) -> bool {
+        if self.floor_known {
+            return false;
+        }
+        self.floor_known = true;
+        self.floor = id;
+        self.last_id = id;
+        true
+    }
+
     fn push(
         &mut self,
         config: &HubConfig,
@@ -490,20 +435,16 @@ impl State {
         now: Option<Instant>,
         wakers: &mut Vec<Waker>,
     ) {
-        let watchers = self.by_topic.get_key_value(topic);
-        let topic_arc = match watchers {
+        let topic_arc = match self.by_topic.get_key_value(topic) {
             Some((key, _)) => key.clone(),
             None => Arc::from(topic),
         };
-        let seq = self.next_seq;
-        self.ring_bytes += event.len();
-        self.ring.push_back(Entry {
+        let seq = self.ring.push(Entry {
             id,
             topic: topic_arc,
             event,
             at: now,
         });
-        self.next_seq += 1;
         self.last_id = id;
         self.counters.published += 1;
         self.evict(config, now);
@@ -511,92 +452,286 @@ impl State {
         let bound = config.queue_bound;
         let mut dropped = 0;
         if let Some(watchers) = self.by_topic.get(topic) {
-            notify(
-                &watchers.keys,
-                &mut self.slots,
-                seq,
-                bound,
-                wakers,
-                &mut dropped,
-            );
+            dropped += notify(&watchers.keys, &mut self.slots, seq, bound, wakers);
         }
-        notify(
-            &self.all.keys,
-            &mut self.slots,
-            seq,
-            bound,
-            wakers,
-            &mut dropped,
-        );
+        dropped += notify(&self.all.keys, &mut self.slots, seq, bound, wakers);
         self.counters.dropped_slow += dropped;
     }
 
     fn evict(&mut self, config: &HubConfig, now: Option<Instant>) {
-        while self.ring.len() > 1
-            && (self.ring.len() > config.replay_capacity || self.ring_bytes > config.replay_bytes)
+        while self.ring.entries.len() > 1
+            && (self.ring.entries.len() > config.replay_capacity
+                || self.ring.bytes > config.replay_bytes)
         {
-            self.pop_front();
+            self.drop_oldest();
         }
         if let (Some(age), Some(now)) = (config.max_age, now) {
             while self
                 .ring
+                .entries
                 .front()
                 .and_then(|e| e.at)
                 .is_some_and(|at| now.saturating_duration_since(at) > age)
             {
-                self.pop_front();
+                self.drop_oldest();
             }
         }
     }
 
-    fn pop_front(&mut self) {
+    fn drop_oldest(&mut self) {
         if let Some(entry) = self.ring.pop_front() {
-            self.ring_bytes -= entry.event.len();
+            // Everything after it is still held.
             self.floor = entry.id;
-            self.first_seq += 1;
+        }
+    }
+}
+
+/// Subscribing.
+impl State {
+    /// The topics without repeats, sharing the hub's `Arc` of each topic that has watchers.
+    fn intern(&self, topics: Vec<String>) -> Box<[Arc<str>]> {
+        let mut interned: Vec<Arc<str>> = Vec::with_capacity(topics.len());
+        for topic in topics {
+            if interned.iter().any(|t| **t == *topic) {
+                continue;
+            }
+            let key = match self.by_topic.get_key_value(topic.as_str()) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(topic),
+            };
+            interned.push(key);
+        }
+        interned.into_boxed_slice()
+    }
+
+    /// Where a subscriber that sent `last_event_id` starts: right after it if every event
+    /// since is held, else where the gap policy says (after a gap event).
+    fn resume(&mut self, last_event_id: Option<&str>, policy: GapPolicy) -> Resume {
+        let live = Resume {
+            next: self.ring.next_seq,
+            gap: None,
+            end_after_gap: false,
+        };
+        let Some(raw) = last_event_id.filter(|id| !id.is_empty()) else {
+            return live;
+        };
+        match raw.parse::<EventId>() {
+            Ok(id) if self.floor_known && self.floor <= id && id <= self.last_id => Resume {
+                next: self.ring.seq_after(id),
+                ..live
+            },
+            _ => self.gap(raw, policy),
+        }
+    }
+
+    /// Counts a gap; under `Replay` the subscriber replays the whole ring, otherwise it
+    /// starts live. The gap event's id is the id the stream resumes after.
+    fn gap(&mut self, raw: &str, policy: GapPolicy) -> Resume {
+        self.counters.gaps += 1;
+        let (resume_after, next) = match policy {
+            GapPolicy::Replay => (self.floor, self.ring.first_seq),
+            GapPolicy::LiveOnly | GapPolicy::End => (self.last_id, self.ring.next_seq),
+        };
+        let mut buf = [0u8; 41];
+        let gap = Event::builder()
+            .event(GAP_EVENT)
+            .id(format_id(resume_after, &mut buf))
+            .data(raw)
+            .build()
+            .ok();
+        Resume {
+            next,
+            gap,
+            end_after_gap: policy == GapPolicy::End,
+        }
+    }
+
+    /// Takes a slot and adds it to the watchers of its topics (of every topic if none).
+    fn register(&mut self, topics: &[Arc<str>]) -> SlotKey {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let slot = Slot {
+            generation,
+            waker: None,
+            pending: 0,
+            first_unread: None,
+            lagged: false,
+        };
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.slots[index] = Some(slot);
+                index
+            }
+            None => {
+                self.slots.push(Some(slot));
+                self.slots.len() - 1
+            }
+        };
+        let key = SlotKey { index, generation };
+        if topics.is_empty() {
+            self.all.add(key);
+        } else {
+            for topic in topics {
+                self.by_topic.entry(topic.clone()).or_default().add(key);
+            }
+        }
+        self.active += 1;
+        key
+    }
+}
+
+impl Ring {
+    /// Appends an entry and returns its sequence number.
+    fn push(&mut self, entry: Entry) -> u64 {
+        let seq = self.next_seq;
+        let len = entry.event.len();
+        self.entries.push_back(entry);
+        self.bytes += len;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn pop_front(&mut self) -> Option<Entry> {
+        let entry = self.entries.pop_front()?;
+        self.bytes -= entry.event.len();
+        self.first_seq += 1;
+        Some(entry)
+    }
+
+    /// The sequence number of the first event after `id` (the head if none is held).
+    fn seq_after(&self, id: EventId) -> u64 {
+        self.first_seq + self.entries.partition_point(|e| e.id <= id) as u64
+    }
+
+    /// Copies (clones the handles of) the events of the cursor's topics from `start` on, at
+    /// most `batch` of them.
+    fn copy(&self, start: u64, cursor: &Cursor, buf: &mut VecDeque<Event>, batch: usize) -> Copied {
+        let skip = usize::try_from(start - self.first_seq).unwrap_or(usize::MAX);
+        let mut taken = 0;
+        let mut replayed = 0;
+        let mut live = 0;
+        let mut next = self.next_seq;
+        for (i, entry) in self
+            .entries
+            .range(skip.min(self.entries.len())..)
+            .enumerate()
+        {
+            if !matches(&cursor.topics, &entry.topic) {
+                continue;
+            }
+            let seq = start + i as u64;
+            buf.push_back(entry.event.clone());
+            taken += 1;
+            if seq < cursor.live_from {
+                replayed += 1;
+            } else {
+                live += 1;
+            }
+            if taken == batch {
+                next = seq + 1;
+                break;
+            }
+        }
+        Copied {
+            taken,
+            replayed,
+            live,
+            next,
+        }
+    }
+}
+
+impl Cursor {
+    /// Where a drain starts copying. While replaying (`next < live_from`): at `next`, as the
+    /// slot counts only live events. Once live: at the slot's `first_unread` (the first event
+    /// of its topics since it was last at the head), which skips other topics' events; at
+    /// the head if there is none; at `next` if a drain cut short by the batch limit already
+    /// passed `first_unread` (only reaching the head resets it), hence the `max`.
+    ///
+    /// Exact because `live_from` was read and the slot registered under the lock appends
+    /// take, so the slot saw every live event of its topics, and `first_unread` is set and
+    /// reset under that lock; if unread events left the ring, the drain ends the subscriber.
+    fn start(&self, first_unread: Option<u64>, head: u64) -> u64 {
+        if self.next < self.live_from {
+            return self.next;
+        }
+        match first_unread {
+            Some(first) => first.max(self.next),
+            None => head,
+        }
+    }
+}
+
+impl SlotKey {
+    /// Its slot, unless its subscriber unsubscribed.
+    fn slot(self, slots: &[Option<Slot>]) -> Option<&Slot> {
+        slots
+            .get(self.index)?
+            .as_ref()
+            .filter(|slot| slot.generation == self.generation)
+    }
+
+    fn slot_mut(self, slots: &mut [Option<Slot>]) -> Option<&mut Slot> {
+        slots
+            .get_mut(self.index)?
+            .as_mut()
+            .filter(|slot| slot.generation == self.generation)
+    }
+}
+
+impl Slot {
+    /// Its subscriber read up to the head. The waker is registered now so that, once the
+    /// buffer is empty, the subscription can return `Pending` without the lock if nothing
+    /// was published meanwhile.
+    fn caught_up(&mut self, waker: &Waker) {
+        self.pending = 0;
+        self.first_unread = None;
+        if !self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            self.waker = Some(waker.clone());
         }
     }
 }
 
 impl Watchers {
+    fn add(&mut self, key: SlotKey) {
+        self.keys.push(key);
+        self.live += 1;
+    }
+
     /// One slot left; drop the keys of ended slots once they outnumber the live ones.
     fn forget(&mut self, slots: &[Option<Slot>]) {
         self.live -= 1;
         if self.keys.len() > 2 * self.live + 8 {
-            self.keys.retain(|&(index, generation)| {
-                matches!(slots.get(index), Some(Some(s)) if s.generation == generation)
-            });
+            self.keys.retain(|key| key.slot(slots).is_some());
         }
     }
 }
 
+/// Counts event `seq` as pending for each live slot among `keys`, ends those now more than
+/// `bound` behind, and collects their wakers. Returns how many it ended.
 fn notify(
-    keys: &[(usize, u64)],
+    keys: &[SlotKey],
     slots: &mut [Option<Slot>],
     seq: u64,
     bound: usize,
     wakers: &mut Vec<Waker>,
-    dropped: &mut u64,
-) {
-    for &(index, generation) in keys {
-        let Some(Some(slot)) = slots.get_mut(index) else {
+) -> u64 {
+    let mut dropped = 0;
+    for key in keys {
+        let Some(slot) = key.slot_mut(slots).filter(|slot| !slot.lagged) else {
             continue;
         };
-        if slot.generation != generation || slot.lagged {
-            continue;
-        }
         slot.pending += 1;
-        if slot.first_unread.is_none() {
-            slot.first_unread = Some(seq);
-        }
+        slot.first_unread.get_or_insert(seq);
         if slot.pending > bound {
             slot.lagged = true;
-            *dropped += 1;
+            dropped += 1;
         }
         if let Some(waker) = slot.waker.take() {
             wakers.push(waker);
         }
     }
+    dropped
 }
 
 fn matches(topics: &[Arc<str>], topic: &Arc<str>) -> bool {
@@ -604,6 +739,18 @@ fn matches(topics: &[Arc<str>], topic: &Arc<str>) -> bool {
         || topics
             .iter()
             .any(|t| Arc::ptr_eq(t, topic) || **t == **topic)
+}
+
+/// `event` with `id` written into it (once, for every subscriber), unless it carries it
+/// already.
+fn stamp(event: Event, id: EventId) -> Event {
+    let mut buf = [0u8; 41];
+    let text = format_id(id, &mut buf);
+    if event.id() == Some(text) {
+        event
+    } else {
+        event.with_id(text).expect("a hub id is digits and a dash")
+    }
 }
 
 /// Writes `id` without allocating (and without the formatting machinery: this runs under

@@ -9,12 +9,8 @@ use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
 
-use super::shared::{Drained, Shared, Start};
+use super::shared::{Cursor, Drained, Shared, SlotKey, Start};
 use crate::Event;
-
-/// The most events copied per lock hold: enough to write many events as one chunk, few
-/// enough that a replay of a long ring doesn't hold the lock long.
-const MAX_BATCH: usize = 128;
 
 /// The most buffer room (in events) a parked subscriber keeps.
 const IDLE_BUF_CAPACITY: usize = 16;
@@ -39,10 +35,9 @@ const IDLE_BUF_CAPACITY: usize = 16;
 #[must_use = "a Subscription yields nothing unless polled"]
 pub struct Subscription {
     shared: Arc<Shared>,
-    key: Option<(usize, u64)>,
-    topics: Box<[Arc<str>]>,
-    cursor: u64,
-    live_from: u64,
+    /// Its slot in the hub, until it ends.
+    key: Option<SlotKey>,
+    cursor: Cursor,
     buf: VecDeque<Event>,
     gap: bool,
     done: bool,
@@ -62,9 +57,7 @@ impl Subscription {
         let mut this = Self {
             shared,
             key: start.key,
-            topics: start.topics,
             cursor: start.cursor,
-            live_from: start.live_from,
             buf: VecDeque::new(),
             gap: start.gap.is_some(),
             done: false,
@@ -90,7 +83,7 @@ impl Subscription {
 
     /// The topics it receives; empty means every topic.
     pub fn topics(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.topics.iter().map(|t| &**t)
+        self.cursor.topics.iter().map(|t| &**t)
     }
 
     /// Ends the subscription: replaces whatever is buffered by the shutdown events.
@@ -106,8 +99,46 @@ impl Subscription {
 
     fn release(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.unsubscribe(key, &self.topics);
+            self.shared.unsubscribe(key, &self.cursor.topics);
         }
+    }
+
+    /// Refills the empty buffer from the ring. `Pending` if there is nothing to read yet:
+    /// the next publish of its topics wakes `waker`.
+    fn fill(&mut self, key: SlotKey, waker: &Waker) -> Poll<()> {
+        // Parked at the head with this waker and nothing published since: any publish
+        // will wake it, so there is no need for the lock.
+        if self.parked == Some(waker_key(waker))
+            && self.shared.head.load(Ordering::Acquire) == self.cursor.next
+        {
+            return Poll::Pending;
+        }
+        self.parked = None;
+        match self
+            .shared
+            .drain(key, &mut self.cursor, &mut self.buf, waker)
+        {
+            Drained::Some { at_head } => {
+                if at_head {
+                    self.parked = Some(waker_key(waker));
+                }
+            }
+            Drained::Pending => {
+                self.parked = Some(waker_key(waker));
+                if self.buf.capacity() > IDLE_BUF_CAPACITY {
+                    // After a burst, don't hold a batch's worth of room per idle
+                    // subscriber: with 10 000 of them that is tens of megabytes.
+                    self.buf = VecDeque::new();
+                }
+                return Poll::Pending;
+            }
+            Drained::Lagged => {
+                self.done = true;
+                self.release();
+            }
+            Drained::Closed(farewell) => self.finish(farewell),
+        }
+        Poll::Ready(())
     }
 }
 
@@ -127,43 +158,8 @@ impl Stream for Subscription {
             let Some(key) = this.key.filter(|_| !this.done) else {
                 return Poll::Ready(None);
             };
-            // Parked at the head with this waker and nothing published since: any publish
-            // will wake it, so there is no need for the lock.
-            if this.parked == Some(waker_key(cx.waker()))
-                && this.shared.head.load(Ordering::Acquire) == this.cursor
-            {
+            if this.fill(key, cx.waker()).is_pending() {
                 return Poll::Pending;
-            }
-            this.parked = None;
-            let batch = this.shared.config.queue_bound.min(MAX_BATCH);
-            match this.shared.drain(
-                key,
-                &this.topics,
-                &mut this.cursor,
-                this.live_from,
-                &mut this.buf,
-                batch,
-                cx.waker(),
-            ) {
-                Drained::Some { at_head } => {
-                    if at_head {
-                        this.parked = Some(waker_key(cx.waker()));
-                    }
-                }
-                Drained::Pending => {
-                    this.parked = Some(waker_key(cx.waker()));
-                    if this.buf.capacity() > IDLE_BUF_CAPACITY {
-                        // After a burst, don't hold a batch's worth of room per idle
-                        // subscriber: with 10 000 of them that is tens of megabytes.
-                        this.buf = VecDeque::new();
-                    }
-                    return Poll::Pending;
-                }
-                Drained::Lagged => {
-                    this.done = true;
-                    this.release();
-                }
-                Drained::Closed(farewell) => this.finish(farewell),
             }
         }
     }
@@ -182,8 +178,8 @@ impl Drop for Subscription {
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("topics", &self.topics)
-            .field("cursor", &self.cursor)
+            .field("topics", &self.cursor.topics)
+            .field("cursor", &self.cursor.next)
             .field("buffered", &self.buf.len())
             .field("had_gap", &self.gap)
             .field("done", &self.done)
