@@ -18,7 +18,7 @@
 //!
 //! // `retry:` first, then the events of the stream's topics, each with the hub's id.
 //! assert_eq!(stream.next().await.unwrap().as_bytes().as_ref(), b"retry: 2000\n\n");
-//! app.hub().publish("news", sse_core::Event::data("hi")).unwrap();
+//! app.hub().publish("news", sse_core::Event::data("hi")).await.unwrap();
 //! assert!(stream.next().await.unwrap().as_bytes().ends_with(b"data: hi\n\n"));
 //!
 //! drop(stream);
@@ -328,7 +328,7 @@ impl App {
             Ok(event) => event,
             Err(err) => return Reply::error(StatusCode::BAD_REQUEST, &err.to_string()),
         };
-        match self.hub().publish(topic, event) {
+        match self.hub().publish(topic, event).await {
             Ok(id) => {
                 tracing::debug!(topic, %id, "published");
                 Reply::json(StatusCode::ACCEPTED, &json!({ "id": id.to_string() }))

@@ -16,7 +16,7 @@
 //! let running = sse_examples::serve(config, listener).await?;
 //! println!("open {}", running.url("/"));
 //!
-//! let id = running.app().hub().publish("news", sse_core::Event::data("hello")).unwrap();
+//! let id = running.app().hub().publish("news", sse_core::Event::data("hello")).await.unwrap();
 //! assert_eq!(running.app().hub().stats().last_id, Some(id));
 //! running.shutdown().await?;
 //! # Ok(())

@@ -19,6 +19,7 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_core::Stream;
+use futures_util::FutureExt;
 use sse_core::hub::{Hub, HubConfig, Subscription};
 use sse_core::Event;
 use tokio::sync::broadcast;
@@ -63,7 +64,10 @@ fn fan_out(c: &mut Criterion) {
                 drain_hub(&mut subs, &mut cx);
                 b.iter(|| {
                     for _ in 0..BATCH {
-                        hub.publish("feed", Event::data(&data)).unwrap();
+                        hub.publish("feed", Event::data(&data))
+                            .now_or_never()
+                            .unwrap()
+                            .unwrap();
                     }
                     drain_hub(&mut subs, &mut cx)
                 });

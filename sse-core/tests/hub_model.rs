@@ -120,6 +120,8 @@ fn run(config: HubConfig, topics: Vec<Vec<usize>>, ops: &[Op]) -> World {
                 let id = world
                     .hub
                     .publish(TOPICS[topic], Event::data(&format!("{topic}")))
+                    .now_or_never()
+                    .unwrap()
                     .unwrap();
                 world.published.push((id, topic));
             }

@@ -72,7 +72,10 @@ async fn resuming_while_publishing_loses_and_doubles_nothing() {
             let newest = newest.clone();
             tokio::spawn(async move {
                 for i in 0..PER_PUBLISHER {
-                    let id = hub.publish("t", Event::data(&format!("{p}:{i}"))).unwrap();
+                    let id = hub
+                        .publish("t", Event::data(&format!("{p}:{i}")))
+                        .await
+                        .unwrap();
                     *newest.lock().unwrap() = Some(id);
                     if i % 7 == 0 {
                         tokio::task::yield_now().await;

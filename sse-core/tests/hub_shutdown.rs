@@ -35,7 +35,7 @@ async fn shutdown_ends_a_thousand_live_subscriptions() {
         .collect();
     // Let every task park on its subscription, then publish one event to all of them.
     tokio::task::yield_now().await;
-    hub.publish("all", Event::data("before")).unwrap();
+    hub.publish("all", Event::data("before")).await.unwrap();
     tokio::task::yield_now().await;
     assert_eq!(hub.stats().active_subscribers, SUBSCRIBERS);
 

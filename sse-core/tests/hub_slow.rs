@@ -38,7 +38,11 @@ fn a_subscriber_that_never_reads_is_ended_and_memory_stays_bounded() {
     let mut published_bytes = 0;
     let mut max_ring_bytes = 0;
     for i in 0..EVENTS {
-        let id = hub.publish("feed", Event::data(&payload)).unwrap();
+        let id = hub
+            .publish("feed", Event::data(&payload))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
         published_bytes += EVENT_DATA;
         let stats = hub.stats();
         max_ring_bytes = max_ring_bytes.max(stats.ring_bytes);
@@ -48,7 +52,10 @@ fn a_subscriber_that_never_reads_is_ended_and_memory_stays_bounded() {
         );
         let side_event = i % 100 == 0;
         if side_event {
-            hub.publish("other", Event::data("small")).unwrap();
+            hub.publish("other", Event::data("small"))
+                .now_or_never()
+                .unwrap()
+                .unwrap();
             assert_eq!(read_ready(&mut other).len(), 1);
         }
         for (n, sub) in fast.iter_mut().chain([&mut everything]).enumerate() {

@@ -14,6 +14,8 @@ async fn pending_events_are_written_as_one_chunk() {
     let ids: Vec<String> = (0..3)
         .map(|i| {
             hub.publish("a", Event::data(&i.to_string()))
+                .now_or_never()
+                .unwrap()
                 .unwrap()
                 .to_string()
         })

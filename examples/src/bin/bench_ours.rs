@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use bench_common::{PublishParams, ServerArgs};
 use clap::Parser;
+use futures_util::FutureExt;
 use sse_core::hub::{Hub, HubConfig};
 use sse_core::{Event, Heartbeat};
 
@@ -62,7 +63,8 @@ impl State {
             params,
             self.published.clone(),
             move |data| {
-                let _ = hub.publish(TOPIC, Event::data(&data));
+                // The in-memory hub publishes at once: nothing to wait for.
+                let _ = hub.publish(TOPIC, Event::data(&data)).now_or_never();
             },
         ));
     }

@@ -2,7 +2,10 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock, Weak};
+use std::task::{Context, Poll};
 
 use super::id::EventId;
 use super::shared::{AppendError, Shared};
@@ -20,29 +23,23 @@ use crate::Event;
 /// The in-memory default is [`LocalBackplane`]: it appends straight into the one hub, with
 /// an id the hub assigns.
 ///
-/// # A Redis Streams backplane
+/// # Networked backplanes
 ///
-/// One stream (say `sse:events`) carries every topic; each entry has fields `topic` and
-/// `event` (the encoded bytes, without an id line).
-///
-/// - `publish`: `XADD sse:events MAXLEN ~ <replay capacity> * topic <t> event <bytes>`;
-///   the id Redis returns (`"<ms>-<seq>"`) parses as an [`EventId`] and is returned.
-/// - `attach`: keep the sink and start a reader task: first `XREVRANGE sse:events + - COUNT
-///   <replay capacity>` to fill the ring (oldest first), then loop on `XREAD BLOCK 0 STREAMS
-///   sse:events <last id>`, calling [`BackplaneSink::deliver`] with each entry's id. After a
-///   lost connection it resumes from the last id delivered; the hub drops repeats.
-/// - Event ids are then Redis ids on every node, so a client may reconnect to any node with
-///   its Last-Event-ID and replay from that node's ring. An id from before a restart of Redis
-///   with a fresh stream is older than the ring or newer than anything held, so the hub
-///   signals a gap rather than guessing.
-///
-/// Publishing returns once Redis has the event; subscribers on this node see it when the
-/// reader delivers it, in the stream's order.
+/// The `sse-redis` crate carries events through a Redis Stream: its `publish` is a
+/// round-trip (a [`PublishFuture::boxed`] bounded by a timeout) that returns the id Redis
+/// assigned, contiguous within an epoch (`{epoch}-{seq}`), and one reader per node delivers
+/// every entry in the stream's order through [`BackplaneSink::deliver`], so every node holds
+/// the same ids. Publishing does not append locally: this node's subscribers see the event
+/// when the reader delivers it, in the same order as every other node's. When the reader
+/// finds a hole (a trimmed stream, a restart of Redis without its data) it calls
+/// [`BackplaneSink::signal_gap`].
 ///
 /// ```
 /// use std::sync::Mutex;
 /// use sse_core::Event;
-/// use sse_core::hub::{Backplane, BackplaneError, BackplaneSink, EventId, Hub, HubConfig};
+/// use sse_core::hub::{
+///     Backplane, BackplaneError, BackplaneSink, EventId, Hub, HubConfig, PublishFuture,
+/// };
 ///
 /// /// A backplane that numbers events itself, as Redis would.
 /// #[derive(Debug, Default)]
@@ -56,32 +53,91 @@ use crate::Event;
 ///         *self.sink.lock().unwrap() = Some(sink);
 ///     }
 ///
-///     fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
+///     fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
 ///         let mut next = self.next.lock().unwrap();
 ///         *next += 1;
 ///         let id = EventId::new(1_700_000_000_000, *next);
 ///         let sink = self.sink.lock().unwrap().clone().expect("attached");
-///         sink.deliver(id, topic, event).map_err(BackplaneError::new)?;
-///         Ok(id)
+///         let delivered = sink.deliver(id, topic, event).map_err(BackplaneError::new);
+///         PublishFuture::ready(delivered.map(|()| id))
 ///     }
 /// }
 ///
+/// # futures_util::FutureExt::now_or_never(async {
 /// let hub = Hub::with_backplane(HubConfig::new(), Numbered::default());
-/// let id = hub.publish("a", Event::data("x"))?;
+/// let id = hub.publish("a", Event::data("x")).await?;
 /// assert_eq!(id.to_string(), "1700000000000-1");
 /// # Ok::<(), sse_core::hub::PublishError>(())
+/// # }).unwrap().unwrap();
 /// ```
 pub trait Backplane: fmt::Debug + Send + Sync + 'static {
     /// Called once, when the hub is built: keep `sink` to deliver events into the hub.
     fn attach(&self, sink: BackplaneSink);
 
-    /// Carries `event` on `topic` to every node, and returns the id it was given.
+    /// Carries `event` on `topic` to every node; the future resolves to the id it was given
+    /// once the backplane holds it. An in-memory backplane answers at once
+    /// ([`PublishFuture::ready`], no allocation); a networked one returns its round-trip
+    /// ([`PublishFuture::boxed`]) and bounds it in time.
     ///
     /// # Errors
     ///
     /// A [`BackplaneError`] if the event could not be carried; the hub returns it from
     /// [`Hub::publish`](super::Hub::publish).
-    fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError>;
+    fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_>;
+}
+
+/// What [`Backplane::publish`] returns: the id, now or after a round-trip.
+#[must_use = "futures do nothing unless polled"]
+pub struct PublishFuture<'a> {
+    inner: PublishState<'a>,
+}
+
+enum PublishState<'a> {
+    Ready(Option<Result<EventId, BackplaneError>>),
+    Boxed(Pin<Box<dyn Future<Output = Result<EventId, BackplaneError>> + Send + 'a>>),
+}
+
+impl<'a> PublishFuture<'a> {
+    /// A publish that is already done (an in-memory backplane).
+    pub fn ready(result: Result<EventId, BackplaneError>) -> Self {
+        Self {
+            inner: PublishState::Ready(Some(result)),
+        }
+    }
+
+    /// A publish that completes when `future` does (a round-trip to the backplane).
+    pub fn boxed(
+        future: impl Future<Output = Result<EventId, BackplaneError>> + Send + 'a,
+    ) -> Self {
+        Self {
+            inner: PublishState::Boxed(Box::pin(future)),
+        }
+    }
+}
+
+impl Future for PublishFuture<'_> {
+    type Output = Result<EventId, BackplaneError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.inner {
+            PublishState::Ready(result) => Poll::Ready(
+                result
+                    .take()
+                    .expect("PublishFuture polled after completion"),
+            ),
+            PublishState::Boxed(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl fmt::Debug for PublishFuture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.inner {
+            PublishState::Ready(_) => "ready",
+            PublishState::Boxed(_) => "in flight",
+        };
+        f.debug_tuple("PublishFuture").field(&state).finish()
+    }
 }
 
 /// The handle a [`Backplane`] delivers events through into one hub's ring.
@@ -119,6 +175,27 @@ impl BackplaneSink {
     pub fn start_after(&self, id: EventId) -> Result<bool, DeliverError> {
         let shared = self.shared.upgrade().ok_or(DeliverError::HubGone)?;
         Ok(shared.start_after(id))
+    }
+
+    /// Declares a hole: events after the last one delivered may be lost, and every event
+    /// after `resume_after` will be delivered. The hub can no longer replay across the hole,
+    /// so it drops what it holds, resumes only from `resume_after` on, and sends its live
+    /// subscribers the same [`GAP_EVENT`](super::GAP_EVENT) a resume from a lost id gets
+    /// (`data`: the last id delivered before the hole, `id`: `resume_after`). For a
+    /// backplane whose ids are contiguous, call it when the next id read is not the
+    /// successor of the last (a trimmed stream, a restart that lost data, a new epoch).
+    ///
+    /// # Errors
+    ///
+    /// [`DeliverError::StaleId`] if `resume_after` is older than the last id delivered,
+    /// [`DeliverError::Closed`] after shutdown, [`DeliverError::HubGone`] if the hub was
+    /// dropped.
+    pub fn signal_gap(&self, resume_after: EventId) -> Result<(), DeliverError> {
+        let shared = self.shared.upgrade().ok_or(DeliverError::HubGone)?;
+        shared.signal_gap(resume_after).map_err(|e| match e {
+            AppendError::Closed => DeliverError::Closed,
+            AppendError::Stale => DeliverError::StaleId,
+        })
     }
 
     /// Appends an event with the next id the hub assigns itself (its epoch and the next
@@ -176,12 +253,12 @@ impl Backplane for LocalBackplane {
         let _ = self.sink.set(sink);
     }
 
-    fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
-        let sink = self
-            .sink
-            .get()
-            .ok_or_else(|| BackplaneError::new(DeliverError::HubGone))?;
-        sink.append_local(topic, event).map_err(BackplaneError::new)
+    fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
+        let result = match self.sink.get() {
+            Some(sink) => sink.append_local(topic, event).map_err(BackplaneError::new),
+            None => Err(BackplaneError::new(DeliverError::HubGone)),
+        };
+        PublishFuture::ready(result)
     }
 }
 

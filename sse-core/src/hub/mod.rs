@@ -12,12 +12,12 @@
 //!
 //! // A handler subscribes with the topics and the Last-Event-ID of its request.
 //! let mut feed = hub.subscribe(["news"], None);
-//! let first = hub.publish("news", Event::data("hello"))?;
+//! let first = hub.publish("news", Event::data("hello")).now_or_never().unwrap()?;
 //! let event = feed.next().now_or_never().unwrap().unwrap();
 //! assert_eq!(event.id(), Some(first.to_string().as_str()));
 //!
 //! // A client that reconnects with that id gets what it missed, then live events.
-//! let second = hub.publish("news", Event::data("again"))?;
+//! let second = hub.publish("news", Event::data("again")).now_or_never().unwrap()?;
 //! let last_event_id = first.to_string();
 //! let mut again = hub.subscribe(["news"], Some(&last_event_id));
 //! let missed = again.next().now_or_never().unwrap().unwrap();
@@ -80,10 +80,15 @@ mod subscription;
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-pub use self::backplane::{Backplane, BackplaneError, BackplaneSink, DeliverError, LocalBackplane};
+pub use self::backplane::{
+    Backplane, BackplaneError, BackplaneSink, DeliverError, LocalBackplane, PublishFuture,
+};
 pub use self::config::{GapPolicy, HubConfig};
 pub use self::id::{EventId, ParseEventIdError};
 pub use self::stats::HubStats;
@@ -145,25 +150,39 @@ impl Hub {
         }
     }
 
-    /// Publishes `event` to the subscribers of `topic` and returns its id. The hub sets the
-    /// event's id (replacing any it had), once for all subscribers.
+    /// Publishes `event` to the subscribers of `topic`; the future resolves to its id once
+    /// the backplane holds the event. The hub sets the event's id (replacing any it had),
+    /// once for all subscribers.
     ///
-    /// It never waits for a subscriber.
+    /// With the in-memory backplane the future is ready at once (`now_or_never` takes it
+    /// outside async code); with a networked one (Redis) it is the round-trip, bounded by the
+    /// backplane's publish timeout. Either way it never waits for a subscriber and never
+    /// blocks the thread.
+    ///
+    /// ```
+    /// use futures_util::FutureExt;
+    /// use sse_core::{hub::Hub, Event};
+    ///
+    /// let hub = Hub::default();
+    /// # futures_util::FutureExt::now_or_never(async {
+    /// let id = hub.publish("news", Event::data("hello")).await?;   // in async code
+    /// # Ok::<_, sse_core::hub::PublishError>(id) }).unwrap()?;
+    /// let id = hub.publish("news", Event::data("again")).now_or_never().unwrap()?;
+    /// assert_eq!(hub.stats().last_id, Some(id));
+    /// # Ok::<(), sse_core::hub::PublishError>(())
+    /// ```
     ///
     /// # Errors
     ///
     /// [`PublishError::Closed`] after [`shutdown`](Self::shutdown),
-    /// [`PublishError::Backplane`] if the backplane failed.
-    pub fn publish(&self, topic: &str, event: Event) -> Result<EventId, PublishError> {
-        if self.inner.shared.closed.load(Ordering::Acquire) {
-            return Err(PublishError::Closed);
-        }
-        self.inner.backplane.publish(topic, event).map_err(|err| {
-            match err.get_ref().downcast_ref::<DeliverError>() {
-                Some(DeliverError::Closed) => PublishError::Closed,
-                _ => PublishError::Backplane(err),
-            }
-        })
+    /// [`PublishError::Backplane`] if the backplane failed (or timed out).
+    pub fn publish(&self, topic: &str, event: Event) -> Publish<'_> {
+        let state = if self.inner.shared.closed.load(Ordering::Acquire) {
+            Err(Some(PublishError::Closed))
+        } else {
+            Ok(self.inner.backplane.publish(topic, event))
+        };
+        Publish { state }
     }
 
     /// Subscribes to `topics` (none means every topic), resuming after `last_event_id` if
@@ -240,6 +259,34 @@ impl fmt::Debug for Hub {
             .field("config", &self.inner.shared.config)
             .field("backplane", &self.inner.backplane)
             .finish()
+    }
+}
+
+/// The future of [`Hub::publish`]: the event's id once the backplane holds it.
+#[must_use = "futures do nothing unless polled: the event is not published until awaited"]
+pub struct Publish<'a> {
+    state: Result<PublishFuture<'a>, Option<PublishError>>,
+}
+
+impl Future for Publish<'_> {
+    type Output = Result<EventId, PublishError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            Ok(publishing) => Pin::new(publishing).poll(cx).map_err(|err| {
+                match err.get_ref().downcast_ref::<DeliverError>() {
+                    Some(DeliverError::Closed) => PublishError::Closed,
+                    _ => PublishError::Backplane(err),
+                }
+            }),
+            Err(err) => Poll::Ready(Err(err.take().expect("Publish polled after completion"))),
+        }
+    }
+}
+
+impl fmt::Debug for Publish<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publish").finish_non_exhaustive()
     }
 }
 

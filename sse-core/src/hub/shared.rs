@@ -88,7 +88,8 @@ pub(crate) enum AppendError {
 
 struct Entry {
     id: EventId,
-    topic: Arc<str>,
+    /// `None` for a gap a backplane signalled, which every subscriber gets.
+    topic: Option<Arc<str>>,
     event: Event,
     at: Option<Instant>,
 }
@@ -272,6 +273,60 @@ impl Shared {
         }
     }
 
+    /// A backplane lost events after the last one delivered: nothing held can be replayed
+    /// across the hole, so the ring is emptied (subscribers still reading it end, and meet
+    /// the gap when they resume), resuming starts after `resume_after`, and every live
+    /// subscriber gets a gap event.
+    pub(crate) fn signal_gap(&self, resume_after: EventId) -> Result<(), AppendError> {
+        let mut wakers = Vec::new();
+        {
+            let mut state = self.lock();
+            if state.closed {
+                return Err(AppendError::Closed);
+            }
+            if resume_after < state.last_id {
+                state.counters.rejected += 1;
+                return Err(AppendError::Stale);
+            }
+            let lost_after = state.last_id;
+            while state.ring.pop_front().is_some() {}
+            state.floor = resume_after;
+            state.floor_known = true;
+            state.last_id = resume_after;
+            let mut buf = [0u8; 41];
+            let mut lost = [0u8; 41];
+            let gap = Event::builder()
+                .event(GAP_EVENT)
+                .id(format_id(resume_after, &mut buf))
+                .data(format_id(lost_after, &mut lost))
+                .build()
+                .expect("a gap event is a name, digits and a dash");
+            let seq = state.ring.push(Entry {
+                id: resume_after,
+                topic: None,
+                event: gap,
+                at: self.now(),
+            });
+            state.counters.gaps += 1;
+            let bound = self.config.queue_bound;
+            let state = &mut *state;
+            for slot in state.slots.iter_mut().flatten().filter(|slot| !slot.lagged) {
+                slot.pending += 1;
+                slot.first_unread.get_or_insert(seq);
+                if slot.pending > bound {
+                    slot.lagged = true;
+                    state.counters.dropped_slow += 1;
+                }
+                wakers.extend(slot.waker.take());
+            }
+            self.head.store(state.ring.next_seq, Ordering::Release);
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+        Ok(())
+    }
+
     /// Declares that every event after `id` will be delivered. Ignored once anything was.
     pub(crate) fn start_after(&self, id: EventId) -> bool {
         self.lock().set_floor(id)
@@ -441,7 +496,7 @@ impl State {
         };
         let seq = self.ring.push(Entry {
             id,
-            topic: topic_arc,
+            topic: Some(topic_arc),
             event,
             at: now,
         });
@@ -616,10 +671,16 @@ impl Ring {
             .range(skip.min(self.entries.len())..)
             .enumerate()
         {
-            if !matches(&cursor.topics, &entry.topic) {
+            let seq = start + i as u64;
+            let wanted = match &entry.topic {
+                Some(topic) => matches(&cursor.topics, topic),
+                // A gap is news only to those live when it happened: one that resumed from
+                // before it got its own gap event.
+                None => seq >= cursor.live_from,
+            };
+            if !wanted {
                 continue;
             }
-            let seq = start + i as u64;
             buf.push_back(entry.event.clone());
             taken += 1;
             if seq < cursor.live_from {

@@ -7,11 +7,12 @@ use super::id::EventId;
 /// The counters are kept under the lock the hub takes anyway, so a snapshot is consistent.
 ///
 /// ```
+/// use futures_util::FutureExt;
 /// use sse_core::{Event, hub::{Hub, HubConfig}};
 ///
 /// let hub = Hub::new(HubConfig::new());
 /// let _sub = hub.subscribe(["a"], None);
-/// hub.publish("a", Event::data("x"))?;
+/// hub.publish("a", Event::data("x")).now_or_never().unwrap()?;
 /// let stats = hub.stats();
 /// assert_eq!((stats.active_subscribers, stats.published, stats.ring_len), (1, 1, 1));
 /// # Ok::<(), sse_core::hub::PublishError>(())

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
+use futures_util::FutureExt;
+
 use super::*;
 
 fn assert_send_sync_unpin_static<T: Send + Sync + Unpin + 'static>() {}
@@ -55,8 +57,16 @@ fn published_events_carry_increasing_ids_encoded_once() {
     let hub = Hub::default();
     let mut a = hub.subscribe(["t"], None);
     let mut b = hub.subscribe_all(None);
-    let first = hub.publish("t", Event::data("1")).unwrap();
-    let second = hub.publish("t", Event::data("2")).unwrap();
+    let first = hub
+        .publish("t", Event::data("1"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    let second = hub
+        .publish("t", Event::data("2"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     assert!(second > first);
     assert_eq!(first.epoch(), hub.epoch());
     let (got_a, _) = drain(&mut a);
@@ -77,7 +87,10 @@ fn topics_filter_and_no_topic_means_all() {
     let mut ab = hub.subscribe(["a", "b", "a"], None);
     let mut all = hub.subscribe_all(None);
     for (topic, text) in [("a", "1"), ("b", "2"), ("c", "3")] {
-        hub.publish(topic, Event::data(text)).unwrap();
+        hub.publish(topic, Event::data(text))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
     }
     assert_eq!(data(&drain(&mut a).0), ["1"]);
     assert_eq!(data(&drain(&mut ab).0), ["1", "2"]);
@@ -88,12 +101,25 @@ fn topics_filter_and_no_topic_means_all() {
 #[test]
 fn resume_replays_exactly_the_missed_events_of_its_topics() {
     let hub = Hub::default();
-    let a1 = hub.publish("a", Event::data("a1")).unwrap();
-    hub.publish("b", Event::data("b1")).unwrap();
-    hub.publish("a", Event::data("a2")).unwrap();
+    let a1 = hub
+        .publish("a", Event::data("a1"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    hub.publish("b", Event::data("b1"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    hub.publish("a", Event::data("a2"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     let mut sub = hub.subscribe(["a"], Some(&a1.to_string()));
     assert!(!sub.had_gap());
-    hub.publish("a", Event::data("a3")).unwrap();
+    hub.publish("a", Event::data("a3"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     let (got, ended) = drain(&mut sub);
     assert!(!ended);
     assert_eq!(data(&got), ["a2", "a3"]);
@@ -104,18 +130,32 @@ fn resume_replays_exactly_the_missed_events_of_its_topics() {
 #[test]
 fn resume_from_the_newest_id_gets_only_live_events() {
     let hub = Hub::default();
-    let last = hub.publish("a", Event::data("old")).unwrap();
+    let last = hub
+        .publish("a", Event::data("old"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     let mut sub = hub.subscribe(["a"], Some(&last.to_string()));
     assert!(drain(&mut sub).0.is_empty());
-    hub.publish("a", Event::data("new")).unwrap();
+    hub.publish("a", Event::data("new"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     assert_eq!(data(&drain(&mut sub).0), ["new"]);
 }
 
 fn gap_hub(policy: GapPolicy) -> (Hub, EventId) {
     let hub = Hub::new(HubConfig::new().replay_capacity(2).gap_policy(policy));
-    let first = hub.publish("a", Event::data("1")).unwrap();
+    let first = hub
+        .publish("a", Event::data("1"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     for text in ["2", "3", "4"] {
-        hub.publish("a", Event::data(text)).unwrap();
+        hub.publish("a", Event::data(text))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
     }
     (hub, first)
 }
@@ -146,7 +186,10 @@ fn live_only_policy_skips_what_is_held_but_still_signals() {
         got[0].id(),
         Some(EventId::new(hub.epoch(), 4).to_string().as_str())
     );
-    hub.publish("a", Event::data("5")).unwrap();
+    hub.publish("a", Event::data("5"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     assert_eq!(data(&drain(&mut sub).0), ["5"]);
 }
 
@@ -163,7 +206,10 @@ fn end_policy_sends_the_gap_event_then_ends() {
 #[test]
 fn ids_from_another_epoch_malformed_or_from_the_future_are_gaps() {
     let hub = Hub::default();
-    hub.publish("a", Event::data("1")).unwrap();
+    hub.publish("a", Event::data("1"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     let before_restart = EventId::new(hub.epoch() - 1, 1).to_string();
     let future = EventId::new(hub.epoch(), 99).to_string();
     let later_epoch = EventId::new(hub.epoch() + 1, 0).to_string();
@@ -184,7 +230,10 @@ fn a_subscriber_past_its_queue_bound_is_ended_and_counted() {
     let mut fast = hub.subscribe(["a"], None);
     let _other_topic = hub.subscribe(["b"], None);
     for i in 0..10 {
-        hub.publish("a", Event::data(&i.to_string())).unwrap();
+        hub.publish("a", Event::data(&i.to_string()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
         assert_eq!(drain(&mut fast).0.len(), 1);
     }
     let (got, ended) = drain(&mut slow);
@@ -199,7 +248,10 @@ fn a_subscriber_whose_unread_events_left_the_ring_is_ended() {
     let hub = Hub::new(HubConfig::new().replay_capacity(2).queue_bound(100));
     let mut sub = hub.subscribe_all(None);
     for i in 0..3 {
-        hub.publish("a", Event::data(&i.to_string())).unwrap();
+        hub.publish("a", Event::data(&i.to_string()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
     }
     assert_eq!(drain(&mut sub), (vec![], true));
     assert_eq!(hub.stats().dropped_slow, 1);
@@ -210,9 +262,15 @@ fn an_idle_subscriber_of_a_quiet_topic_survives_other_traffic() {
     let hub = Hub::new(HubConfig::new().replay_capacity(2).queue_bound(1));
     let mut quiet = hub.subscribe(["quiet"], None);
     for i in 0..10 {
-        hub.publish("busy", Event::data(&i.to_string())).unwrap();
+        hub.publish("busy", Event::data(&i.to_string()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
     }
-    hub.publish("quiet", Event::data("q")).unwrap();
+    hub.publish("quiet", Event::data("q"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     let (got, ended) = drain(&mut quiet);
     assert!(!ended);
     assert_eq!(data(&got), ["q"]);
@@ -222,22 +280,35 @@ fn an_idle_subscriber_of_a_quiet_topic_survives_other_traffic() {
 fn ring_is_bounded_by_bytes_but_keeps_the_newest_event() {
     let hub = Hub::new(HubConfig::new().replay_bytes(100));
     for _ in 0..10 {
-        hub.publish("a", Event::data(&"x".repeat(30))).unwrap();
+        hub.publish("a", Event::data(&"x".repeat(30)))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
     }
     let stats = hub.stats();
     assert!(stats.ring_bytes <= 100, "{stats:?}");
     assert_eq!(stats.ring_len, 1);
     assert_eq!(stats.published, 10);
-    hub.publish("a", Event::data(&"x".repeat(500))).unwrap();
+    hub.publish("a", Event::data(&"x".repeat(500)))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     assert_eq!(hub.stats().ring_len, 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn events_older_than_max_age_are_not_replayed() {
     let hub = Hub::new(HubConfig::new().max_age(Duration::from_secs(10)));
-    let old = hub.publish("a", Event::data("old")).unwrap();
+    let old = hub
+        .publish("a", Event::data("old"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     tokio::time::sleep(Duration::from_secs(6)).await;
-    hub.publish("a", Event::data("newer")).unwrap();
+    hub.publish("a", Event::data("newer"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     tokio::time::sleep(Duration::from_secs(6)).await;
     // `old` has aged out, so resuming from before it is a gap; from it is fine.
     let mut sub = hub.subscribe(["a"], Some(&old.to_string()));
@@ -255,7 +326,10 @@ fn shutdown_ends_subscriptions_with_farewell_and_jittered_retry() {
         HubConfig::new().shutdown_retry(Duration::from_millis(1000), Duration::from_millis(500)),
     );
     let mut sub = hub.subscribe(["a"], None);
-    hub.publish("a", Event::data("unread")).unwrap();
+    hub.publish("a", Event::data("unread"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     hub.shutdown_with(Event::data("bye"));
     let (got, ended) = drain(&mut sub);
     assert!(ended);
@@ -270,7 +344,9 @@ fn shutdown_ends_subscriptions_with_farewell_and_jittered_retry() {
     assert!((1000..=1500).contains(&millis), "{millis}");
     assert_eq!(hub.stats().active_subscribers, 0);
     assert!(matches!(
-        hub.publish("a", Event::data("late")),
+        hub.publish("a", Event::data("late"))
+            .now_or_never()
+            .unwrap(),
         Err(PublishError::Closed)
     ));
     // Subscribing after shutdown ends at once the same way.
@@ -312,8 +388,8 @@ impl Backplane for Manual {
         *self.sink.lock().unwrap() = Some(sink);
     }
 
-    fn publish(&self, _topic: &str, _event: Event) -> Result<EventId, BackplaneError> {
-        Err(BackplaneError::new("not connected"))
+    fn publish(&self, _topic: &str, _event: Event) -> PublishFuture<'_> {
+        PublishFuture::ready(Err(BackplaneError::new("not connected")))
     }
 }
 
@@ -326,7 +402,7 @@ fn backplane_ids_are_used_and_repeats_dropped() {
         fn attach(&self, sink: BackplaneSink) {
             self.0.attach(sink);
         }
-        fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
+        fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
             self.0.publish(topic, event)
         }
     }
@@ -344,7 +420,11 @@ fn backplane_ids_are_used_and_repeats_dropped() {
     let (got, _) = drain(&mut sub);
     assert_eq!(ids(&got), ["1700000000000-5"]);
     assert_eq!(hub.stats().rejected, 1);
-    let err = hub.publish("a", Event::data("y")).unwrap_err();
+    let err = hub
+        .publish("a", Event::data("y"))
+        .now_or_never()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(err.to_string(), "backplane failed to carry the event");
     assert_eq!(
         StdError::source(&err)
@@ -377,7 +457,10 @@ fn a_woken_subscriber_drains_everything_pending_at_once() {
     let hub = Hub::default();
     let mut sub = hub.subscribe(["a"], None);
     for i in 0..5 {
-        hub.publish("a", Event::data(&i.to_string())).unwrap();
+        hub.publish("a", Event::data(&i.to_string()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
     }
     assert_eq!(sub.size_hint().0, 0);
     let mut cx = Context::from_waker(Waker::noop());
@@ -414,14 +497,26 @@ fn a_publish_wakes_the_waker_of_the_latest_poll_only_once() {
     assert!(poll(&mut sub, &waker_a).is_pending());
     // The task moved: the new waker must be the one woken.
     assert!(poll(&mut sub, &waker_b).is_pending());
-    hub.publish("a", Event::data("1")).unwrap();
-    hub.publish("a", Event::data("2")).unwrap();
-    hub.publish("b", Event::data("other topic")).unwrap();
+    hub.publish("a", Event::data("1"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    hub.publish("a", Event::data("2"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    hub.publish("b", Event::data("other topic"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
     assert!(poll(&mut sub, &waker_b).is_ready());
     assert!(poll(&mut sub, &waker_b).is_ready());
     assert!(poll(&mut sub, &waker_b).is_pending());
-    hub.publish("a", Event::data("3")).unwrap();
+    hub.publish("a", Event::data("3"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
     assert_eq!(b.0.load(SeqCst), 2);
     assert!(poll(&mut sub, &waker_b).is_ready());
 }
@@ -435,7 +530,7 @@ fn a_backplane_start_lets_clients_resume_from_before_its_first_event() {
         fn attach(&self, sink: BackplaneSink) {
             self.0.attach(sink);
         }
-        fn publish(&self, topic: &str, event: Event) -> Result<EventId, BackplaneError> {
+        fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
             self.0.publish(topic, event)
         }
     }
@@ -449,4 +544,62 @@ fn a_backplane_start_lets_clients_resume_from_before_its_first_event() {
     assert!(!sub.had_gap());
     assert_eq!(ids(&drain(&mut sub).0), ["10-1"]);
     assert!(hub.subscribe_all(Some("9-99")).had_gap());
+}
+
+#[test]
+fn a_gap_the_backplane_signals_reaches_every_live_subscriber_once() {
+    let manual = std::sync::Arc::new(Manual::default());
+    #[derive(Debug)]
+    struct Wrap(std::sync::Arc<Manual>);
+    impl Backplane for Wrap {
+        fn attach(&self, sink: BackplaneSink) {
+            self.0.attach(sink);
+        }
+        fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
+            self.0.publish(topic, event)
+        }
+    }
+    let hub = Hub::with_backplane(HubConfig::new(), Wrap(manual.clone()));
+    let sink = manual.sink.lock().unwrap().clone().unwrap();
+    sink.start_after(EventId::new(7, 0)).unwrap();
+    for seq in 1..=3 {
+        sink.deliver(EventId::new(7, seq), "a", Event::data(&seq.to_string()))
+            .unwrap();
+    }
+    let mut on_a = hub.subscribe(["a"], None);
+    let mut on_b = hub.subscribe(["b"], None);
+    let mut lagging = hub.subscribe(["a"], Some("7-0"));
+
+    // Events 7-4 .. 7-9 were lost; the backplane goes on from 7-10.
+    let resume_after = EventId::new(7, 9);
+    sink.signal_gap(resume_after).unwrap();
+    sink.deliver(EventId::new(7, 10), "a", Event::data("10"))
+        .unwrap();
+
+    for sub in [&mut on_a, &mut on_b] {
+        let (got, ended) = drain(sub);
+        assert!(!ended);
+        assert_eq!(got[0].as_bytes(), "event: sse-gap\nid: 7-9\ndata: 7-3\n\n");
+    }
+    assert_eq!(data(&drain(&mut on_a).0), Vec::<String>::new());
+    // The one still replaying what the hub dropped ends, and meets the gap on resuming.
+    let (_, ended) = drain(&mut lagging);
+    assert!(ended);
+    let mut resumed = hub.subscribe(["a"], Some("7-2"));
+    let (got, _) = drain(&mut resumed);
+    assert_eq!(
+        ids(&got),
+        ["7-9", "7-10"],
+        "one gap event, then what follows"
+    );
+    assert_eq!(got[0].as_bytes(), "event: sse-gap\nid: 7-9\ndata: 7-2\n\n");
+    // Resuming from the gap's id is exact.
+    let (got, _) = drain(&mut hub.subscribe(["a"], Some("7-9")));
+    assert_eq!(data(&got), ["10"]);
+    // Older than what was delivered: refused.
+    assert_eq!(
+        sink.signal_gap(EventId::new(7, 5)),
+        Err(DeliverError::StaleId)
+    );
+    assert_eq!(hub.stats().gaps, 2);
 }
