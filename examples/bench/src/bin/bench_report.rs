@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -166,11 +167,81 @@ fn ordered(servers: &BTreeMap<String, Vec<Value>>) -> Vec<String> {
     names
 }
 
-fn bar_chart(
-    path: &Path,
-    title: &str,
-    bars: &[(String, f64)],
-) -> Result<(), Box<dyn std::error::Error>> {
+/// One chart: its scenario, the JSON key it plots, and its title.
+struct Chart {
+    scenario: &'static str,
+    key: &'static str,
+    title: &'static str,
+}
+
+/// The charts of a summary, each drawn when its scenario ran.
+const CHARTS: [Chart; 7] = [
+    Chart {
+        scenario: "S1",
+        key: "rss_per_conn_bytes",
+        title: "S1 idle: server RSS per stream (bytes)",
+    },
+    Chart {
+        scenario: "S1",
+        key: "heartbeat_cpu_pct",
+        title: "S1 idle: heartbeat CPU (% of a core)",
+    },
+    Chart {
+        scenario: "S2",
+        key: "delivered_per_s",
+        title: "S2 fan-out: delivered events/s",
+    },
+    Chart {
+        scenario: "S2",
+        key: "server_cpu_s_per_m_events",
+        title: "S2 fan-out: server CPU s per M events",
+    },
+    Chart {
+        scenario: "S2",
+        key: "p99_ms",
+        title: "S2 fan-out: p99 latency (ms)",
+    },
+    Chart {
+        scenario: "S3",
+        key: "p99_ms",
+        title: "S3 wide: p99 latency (ms)",
+    },
+    Chart {
+        scenario: "S5",
+        key: "p99_ms",
+        title: "S5 moderate load: p99 latency (ms)",
+    },
+];
+
+type ChartResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws the charts of [`CHARTS`] into `out` and links them from `md`.
+fn charts(runs: &Runs, out: &Path, label: &str, md: &mut String) -> ChartResult {
+    md.push_str("### Charts\n\n");
+    for Chart {
+        scenario,
+        key,
+        title,
+    } in CHARTS
+    {
+        let Some(servers) = runs.get(scenario) else {
+            continue;
+        };
+        let bars: Vec<(String, f64)> = ordered(servers)
+            .into_iter()
+            .map(|s| {
+                let v = med(&servers[&s], key);
+                (s, v)
+            })
+            .collect();
+        let file = format!("{label}-{scenario}-{key}.svg");
+        bar_chart(&out.join(&file), title, &bars)?;
+        let _ = writeln!(md, "![{title}]({file})\n");
+    }
+    Ok(())
+}
+
+fn bar_chart(path: &Path, title: &str, bars: &[(String, f64)]) -> ChartResult {
     let root = SVGBackend::new(path, (760, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let top = bars
@@ -200,36 +271,47 @@ fn bar_chart(
         })
         .draw()?;
     for (i, (name, value)) in bars.iter().enumerate() {
-        if !value.is_finite() {
-            continue;
+        if value.is_finite() {
+            bar(&mut chart, i as f64, name, *value, top)?;
         }
-        let x = i as f64;
-        let color = if name.starts_with("ours") {
-            BLUE.mix(0.8)
-        } else {
-            RGBColor(150, 150, 150).mix(0.9)
-        };
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(x + 0.15, 0.0), (x + 0.85, *value)],
-            color.filled(),
-        )))?;
-        let label = if *value >= 1e4 {
-            format!("{:.0}k", value / 1e3)
-        } else {
-            format!("{value:.2}")
-        };
-        chart.draw_series(std::iter::once(Text::new(
-            label,
-            (x + 0.25, *value + top * 0.02),
-            ("sans-serif", 13),
-        )))?;
-        chart.draw_series(std::iter::once(Text::new(
-            name.clone(),
-            (x + 0.12, -top * 0.04),
-            ("sans-serif", 13),
-        )))?;
     }
     root.present()?;
+    Ok(())
+}
+
+/// One bar at `x`, ours in blue and the peers in grey, with its value above it and the
+/// server's name below.
+fn bar<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    x: f64,
+    name: &str,
+    value: f64,
+    top: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let color = if name.starts_with("ours") {
+        BLUE.mix(0.8)
+    } else {
+        RGBColor(150, 150, 150).mix(0.9)
+    };
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(x + 0.15, 0.0), (x + 0.85, value)],
+        color.filled(),
+    )))?;
+    let label = if value >= 1e4 {
+        format!("{:.0}k", value / 1e3)
+    } else {
+        format!("{value:.2}")
+    };
+    chart.draw_series(std::iter::once(Text::new(
+        label,
+        (x + 0.25, value + top * 0.02),
+        ("sans-serif", 13),
+    )))?;
+    chart.draw_series(std::iter::once(Text::new(
+        name.to_owned(),
+        (x + 0.12, -top * 0.04),
+        ("sans-serif", 13),
+    )))?;
     Ok(())
 }
 
@@ -242,165 +324,164 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.label,
         args.input.display()
     );
-    let charts: [(&str, &str, &str, f64); 7] = [
-        (
-            "S1",
-            "rss_per_conn_bytes",
-            "S1 idle: server RSS per stream (bytes)",
-            1.0,
-        ),
-        (
-            "S1",
-            "heartbeat_cpu_pct",
-            "S1 idle: heartbeat CPU (% of a core)",
-            1.0,
-        ),
-        (
-            "S2",
-            "delivered_per_s",
-            "S2 fan-out: delivered events/s",
-            1.0,
-        ),
-        (
-            "S2",
-            "server_cpu_s_per_m_events",
-            "S2 fan-out: server CPU s per M events",
-            1.0,
-        ),
-        ("S2", "p99_ms", "S2 fan-out: p99 latency (ms)", 1.0),
-        ("S3", "p99_ms", "S3 wide: p99 latency (ms)", 1.0),
-        ("S5", "p99_ms", "S5 moderate load: p99 latency (ms)", 1.0),
-    ];
     for (scenario, servers) in &runs {
         let _ = write!(md, "### {scenario}\n\n{}\n", table(scenario, servers));
     }
-    md.push_str("### Charts\n\n");
-    for (scenario, key, title, scale) in charts {
-        let Some(servers) = runs.get(scenario) else {
-            continue;
-        };
-        let bars: Vec<(String, f64)> = ordered(servers)
-            .into_iter()
-            .map(|s| {
-                let v = med(&servers[&s], key) * scale;
-                (s, v)
-            })
-            .collect();
-        let file = format!("{}-{}-{}.svg", args.label, scenario, key);
-        bar_chart(&args.out.join(&file), title, &bars)?;
-        let _ = writeln!(md, "![{title}]({file})\n");
-    }
-    md.push_str(&aims(&runs));
+    charts(&runs, &args.out, &args.label, &mut md)?;
+    md.push_str(&aims(&Medians(&runs)));
     let path = args.out.join(format!("summary-{}.md", args.label));
     std::fs::write(&path, md)?;
     println!("wrote {}", path.display());
     Ok(())
 }
 
-/// Ours against the aims, per framework.
-fn aims(runs: &Runs) -> String {
-    let get = |scenario: &str, server: &str, key: &str| {
-        runs.get(scenario)
+/// The medians of one set of runs, as the aims read them.
+struct Medians<'a>(&'a Runs);
+
+impl Medians<'_> {
+    /// The median of `key` for `server` in `scenario`; NaN if it did not run.
+    fn get(&self, scenario: &str, server: &str, key: &str) -> f64 {
+        self.0
+            .get(scenario)
             .and_then(|s| s.get(server))
             .map_or(f64::NAN, |r| med(r, key))
-    };
-    let best_peer = |scenario: &str, key: &str, higher: bool| {
+    }
+
+    /// Ours on framework `fw`.
+    fn ours(&self, scenario: &str, fw: &str, key: &str) -> f64 {
+        self.get(scenario, &format!("ours-{fw}"), key)
+    }
+
+    /// The best peer's median: the highest if `higher`, else the lowest.
+    fn best_peer(&self, scenario: &str, key: &str, higher: bool) -> f64 {
         let values = ["peer-axum", "peer-actix", "peer-warp"]
             .iter()
-            .map(|p| get(scenario, p, key))
+            .map(|p| self.get(scenario, p, key))
             .filter(|v| v.is_finite());
         if higher {
             values.fold(f64::NAN, f64::max)
         } else {
             values.fold(f64::NAN, f64::min)
         }
-    };
-    let mark = |ok: bool| if ok { "met" } else { "missed" };
+    }
+}
+
+/// An aim's check: for ours on a framework, the value shown and whether the aim is met.
+type Check = Box<dyn Fn(&Medians<'_>, &str) -> (f64, bool)>;
+
+/// One aim: a row of the aims table.
+struct Aim {
+    name: String,
+    decimals: usize,
+    check: Check,
+}
+
+impl Aim {
+    fn new(
+        name: impl Into<String>,
+        decimals: usize,
+        check: impl Fn(&Medians<'_>, &str) -> (f64, bool) + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            decimals,
+            check: Box::new(check),
+        }
+    }
+}
+
+/// Ours against the aims, per framework.
+fn aims(medians: &Medians<'_>) -> String {
     let mut md = String::from("### Aims (ours vs best peer, same run)\n\n| aim | axum | actix | warp |\n|---|---|---|---|\n");
-    let frameworks = ["axum", "actix", "warp"];
-    let row = |md: &mut String, name: &str, f: &dyn Fn(&str) -> (f64, bool), decimals: usize| {
-        let _ = write!(md, "| {name} |");
-        for fw in frameworks {
-            let (v, ok) = f(fw);
+    for aim in resource_aims().into_iter().chain(load_aims()) {
+        let _ = write!(md, "| {} |", aim.name);
+        for fw in ["axum", "actix", "warp"] {
+            let (v, ok) = (aim.check)(medians, fw);
             if v.is_finite() {
-                let _ = write!(md, " {} ({}) |", fmt_num(v, decimals), mark(ok));
+                let mark = if ok { "met" } else { "missed" };
+                let _ = write!(md, " {} ({mark}) |", fmt_num(v, aim.decimals));
             } else {
                 md.push_str(" – |");
             }
         }
         md.push('\n');
-    };
-    row(
-        &mut md,
-        "S1 idle RSS/stream KB: ≤ 11.7 (axum, warp), < peer's (actix)",
-        &|fw| {
-            let v = get("S1", &format!("ours-{fw}"), "rss_per_conn_bytes") / 1000.0;
-            let limit = if fw == "actix" {
-                get("S1", "peer-actix", "rss_per_conn_bytes") / 1000.0
-            } else {
-                11.7
-            };
-            (v, if fw == "actix" { v < limit } else { v <= limit })
-        },
-        2,
-    );
-    row(
-        &mut md,
-        "S1 heartbeat CPU % of a core ≤ 11.7 (the bare-hyper floor's 10.6 % + 10 %)",
-        &|fw| {
-            let v = get("S1", &format!("ours-{fw}"), "heartbeat_cpu_pct");
-            (v, v <= 11.7)
-        },
-        1,
-    );
-    row(
-        &mut md,
-        "S2 server CPU s / M events ≤ 0.40",
-        &|fw| {
-            let v = get("S2", &format!("ours-{fw}"), "server_cpu_s_per_m_events");
-            (v, v <= 0.40)
-        },
-        3,
-    );
-    row(
-        &mut md,
-        "S2 events/s ≥ 1.5x best peer (ratio shown)",
-        &|fw| {
-            let v = get("S2", &format!("ours-{fw}"), "delivered_per_s")
-                / best_peer("S2", "delivered_per_s", true);
-            (v, v >= 1.5)
-        },
-        2,
-    );
-    row(
-        &mut md,
-        "S3 server CPU s / M events ≤ best peer's",
-        &|fw| {
-            let v = get("S3", &format!("ours-{fw}"), "server_cpu_s_per_m_events");
-            (v, v <= best_peer("S3", "server_cpu_s_per_m_events", false))
-        },
-        3,
-    );
-    for scenario in ["S2", "S3", "S5"] {
-        row(
-            &mut md,
-            &format!("{scenario} p99 ms ≤ best peer's"),
-            &|fw| {
-                let v = get(scenario, &format!("ours-{fw}"), "p99_ms");
-                (v, v <= best_peer(scenario, "p99_ms", false))
-            },
-            2,
-        );
     }
-    row(
-        &mut md,
-        "S4 all streams held, nothing lost (lost shown)",
-        &|fw| {
-            let v = get("S4", &format!("ours-{fw}"), "lost");
-            (v, v == 0.0)
-        },
-        0,
-    );
     md.push('\n');
     md
+}
+
+/// The memory, heartbeat and fan-out CPU aims.
+fn resource_aims() -> Vec<Aim> {
+    vec![
+        Aim::new(
+            "S1 idle RSS/stream KB: ≤ 11.7 (axum, warp), < peer's (actix)",
+            2,
+            |m, fw| {
+                let v = m.ours("S1", fw, "rss_per_conn_bytes") / 1000.0;
+                if fw == "actix" {
+                    (
+                        v,
+                        v < m.get("S1", "peer-actix", "rss_per_conn_bytes") / 1000.0,
+                    )
+                } else {
+                    (v, v <= 11.7)
+                }
+            },
+        ),
+        Aim::new(
+            "S1 heartbeat CPU % of a core ≤ 11.7 (the bare-hyper floor's 10.6 % + 10 %)",
+            1,
+            |m, fw| {
+                let v = m.ours("S1", fw, "heartbeat_cpu_pct");
+                (v, v <= 11.7)
+            },
+        ),
+        Aim::new("S2 server CPU s / M events ≤ 0.40", 3, |m, fw| {
+            let v = m.ours("S2", fw, "server_cpu_s_per_m_events");
+            (v, v <= 0.40)
+        }),
+    ]
+}
+
+/// The throughput, wide fan-out CPU, latency and scale aims.
+fn load_aims() -> Vec<Aim> {
+    let mut aims = vec![Aim::new(
+        "S2 events/s ≥ 1.5x best peer (ratio shown)",
+        2,
+        |m, fw| {
+            let v =
+                m.ours("S2", fw, "delivered_per_s") / m.best_peer("S2", "delivered_per_s", true);
+            (v, v >= 1.5)
+        },
+    )];
+    aims.push(Aim::new(
+        "S3 server CPU s / M events ≤ best peer's",
+        3,
+        |m, fw| {
+            let v = m.ours("S3", fw, "server_cpu_s_per_m_events");
+            (
+                v,
+                v <= m.best_peer("S3", "server_cpu_s_per_m_events", false),
+            )
+        },
+    ));
+    for scenario in ["S2", "S3", "S5"] {
+        aims.push(Aim::new(
+            format!("{scenario} p99 ms ≤ best peer's"),
+            2,
+            move |m, fw| {
+                let v = m.ours(scenario, fw, "p99_ms");
+                (v, v <= m.best_peer(scenario, "p99_ms", false))
+            },
+        ));
+    }
+    aims.push(Aim::new(
+        "S4 all streams held, nothing lost (lost shown)",
+        0,
+        |m, fw| {
+            let v = m.ours("S4", fw, "lost");
+            (v, v == 0.0)
+        },
+    ));
+    aims
 }
