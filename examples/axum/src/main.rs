@@ -55,6 +55,7 @@ fn app(hub: Hub) -> Router {
 }
 
 /// A tick a second, numbered; `Last-Event-ID: n` (or `?lastEventId=n`) resumes at `n + 1`.
+/// The extractor answers a malformed id with `400`.
 async fn ticks(last: Option<LastEventId>) -> Sse<impl Stream<Item = Event>> {
     let next = last
         .and_then(|id| id.parse::<u64>().ok())
