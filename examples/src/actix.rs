@@ -1,8 +1,10 @@
 //! actix-web glue: routes to the [`App`] handlers and turns their [`Reply`] into responses,
-//! with `sse_actix::Sse` for event streams, under `SseMiddleware`, `Compress` and actix-cors.
+//! under `SseMiddleware`, `Compress` and actix-cors. It uses sse-actix's own API: the
+//! `LastEventId` extractor, the `Sse` responder, and one `SseStats` handle shared by every
+//! worker's `SseMiddleware` for `/stats` and the stream limit.
 //!
-//! actix-web speaks `http` 0.2, so the request head is copied into `http` 1 types for the
-//! handlers (a few headers per request).
+//! actix-web speaks `http` 0.2, so `POST /publish` copies the request head into `http` 1
+//! types for the app (a few headers per request).
 //!
 //! # Example
 //!
@@ -29,12 +31,12 @@ use actix_web::middleware::Compress;
 use actix_web::{web, HttpRequest, HttpResponse, HttpServer, Responder};
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use sse_actix::middleware::SseMiddleware;
-use sse_actix::Sse;
+use sse_actix::middleware::{SseMiddleware, SseStats};
+use sse_actix::{LastEventId, LastEventIdError, Sse};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, BodyError, Reply, ReplyBody};
+use crate::app::{App, BodyError, EventStream, Reply, ReplyBody};
 
 /// How long actix's graceful stop waits for open connections, in seconds.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 3;
@@ -48,13 +50,15 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 3;
 /// If the listener can't be handed over to actix.
 pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Result<()>>> {
     let listener = listener.into_std()?;
-    // Built once: every worker's middleware shares its counters, so `--max-connections` is
-    // server-wide.
+    // Built once: its clones share one set of counters, so `/stats` counts the streams of
+    // the whole server and `--max-connections` is a server-wide limit.
     let sse = app.config().sse();
+    let streams = web::Data::new(sse.stats());
     let state = web::Data::new(app.clone());
     let server = HttpServer::new(move || {
         actix_web::App::new()
             .app_data(state.clone())
+            .app_data(streams.clone())
             // Resources, not `App::route`: a wrong method then gets 405, not 404.
             .service(web::resource("/").get(index))
             .service(web::resource("/events").get(events))
@@ -120,8 +124,10 @@ fn respond(req: &HttpRequest, reply: Reply) -> HttpResponse {
         } => HttpResponse::build(status)
             .content_type(content_type)
             .body(bytes),
-        ReplyBody::Events(events) => {
+        ReplyBody::Events(EventStream { events, retry, end }) => {
             let mut response = Sse::from_stream(events)
+                .with_retry(retry)
+                .with_shutdown(end, None)
                 .respond_to(req)
                 .map_into_boxed_body();
             *response.status_mut() = status;
@@ -143,8 +149,24 @@ async fn index(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     respond(&req, app.index())
 }
 
-async fn events(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
-    respond(&req, app.events(&headers(&req), Some(req.query_string())))
+async fn events(
+    app: web::Data<App>,
+    req: HttpRequest,
+    // Not `Option<LastEventId>`, which is `None` for a malformed id too: the app answers
+    // that with `400` (after its token check).
+    last_event_id: Result<LastEventId, LastEventIdError>,
+) -> HttpResponse {
+    let last_event_id = match last_event_id {
+        Ok(id) => Ok(Some(id.into_inner())),
+        Err(LastEventIdError::Malformed(err)) => Err(err),
+        Err(_) => Ok(None),
+    };
+    let authorization = req
+        .headers()
+        .get(actix_header::AUTHORIZATION)
+        .map(|value| value.as_bytes());
+    let reply = app.events(authorization, Some(req.query_string()), last_event_id);
+    respond(&req, reply)
 }
 
 async fn publish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
@@ -164,8 +186,12 @@ async fn clock(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     respond(&req, app.clock())
 }
 
-async fn stats_route(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
-    respond(&req, app.stats())
+async fn stats_route(
+    app: web::Data<App>,
+    streams: web::Data<SseStats>,
+    req: HttpRequest,
+) -> HttpResponse {
+    respond(&req, app.stats(&streams))
 }
 
 async fn health(app: web::Data<App>, req: HttpRequest) -> HttpResponse {

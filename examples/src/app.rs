@@ -1,28 +1,31 @@
 //! The framework-free application: state ([`App`]), the handlers, and what they answer
-//! ([`Reply`]). The framework modules only route requests here and turn a [`Reply`] into
-//! their own response type.
+//! ([`Reply`]). The framework modules route requests here with their adapter's
+//! `LastEventId` extractor, and turn a [`Reply`] into their own response type with their
+//! adapter's SSE responder. The streams are counted by the SSE middleware (`SseLayer`,
+//! `SseMiddleware`), whose [`SseStats`] `GET /stats` reads.
 //!
 //! # Example
 //!
 //! ```
+//! use std::time::Duration;
 //! use futures_util::StreamExt;
-//! use http::HeaderMap;
 //! use sse_examples::{App, Config, ReplyBody};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let app = App::new(Config::default());
-//! let reply = app.events(&HeaderMap::new(), Some("topic=news"));
+//! // No token, the topic `news`, no Last-Event-ID (each framework's extractor reads it).
+//! let reply = app.events(None, Some("topic=news"), Ok(None));
 //! let ReplyBody::Events(mut stream) = reply.body else { unreachable!() };
-//! assert_eq!(app.active_connections(), 1);
 //!
-//! // `retry:` first, then the events of the stream's topics, each with the hub's id.
-//! assert_eq!(stream.next().await.unwrap().as_bytes().as_ref(), b"retry: 2000\n\n");
+//! // The events of the stream's topics, each with the hub's id; the framework's SSE
+//! // responder writes `stream.retry` first and ends the stream on `stream.end`.
+//! assert_eq!(stream.retry, Duration::from_millis(2000));
 //! app.hub().publish("news", sse_core::Event::data("hi")).await.unwrap();
-//! assert!(stream.next().await.unwrap().as_bytes().ends_with(b"data: hi\n\n"));
+//! assert!(stream.events.next().await.unwrap().as_bytes().ends_with(b"data: hi\n\n"));
 //!
-//! drop(stream);
-//! assert_eq!(app.active_connections(), 0);
+//! app.disconnect_all();
+//! assert!(stream.end.is_cancelled());
 //! # }
 //! ```
 //!
@@ -40,9 +43,7 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -51,8 +52,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use sse_core::hub::{Hub, HubConfig, PublishError};
-use sse_core::CancellationToken;
-use sse_core::{Event, LastEventId};
+use sse_core::{CancellationToken, Event, LastEventId, LastEventIdError, SseStats};
 
 use crate::Config;
 
@@ -68,7 +68,7 @@ pub const PROGRESS_STEPS: u32 = 10;
 /// The page served at `GET /`.
 const INDEX_HTML: &str = include_str!("../static/index.html");
 
-/// The application: the hub, the open-stream count and the signals that end streams.
+/// The application: the hub and the signals that end streams.
 ///
 /// Cheap to clone; clones share one state. Every framework serves the same `App`.
 #[derive(Clone)]
@@ -84,15 +84,12 @@ struct Inner {
     /// The current "generation" of streams: cancelling it ends the streams open now, and a
     /// fresh child of `shutdown` takes its place for the streams opened later.
     generation: Mutex<CancellationToken>,
-    active: AtomicUsize,
-    opened: AtomicU64,
 }
 
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
             .field("config", &self.inner.config)
-            .field("active_connections", &self.active_connections())
             .field("shut_down", &self.inner.shutdown.is_cancelled())
             .finish_non_exhaustive()
     }
@@ -116,8 +113,6 @@ impl App {
                 hub,
                 shutdown,
                 generation,
-                active: AtomicUsize::new(0),
-                opened: AtomicU64::new(0),
             }),
         }
     }
@@ -132,16 +127,6 @@ impl App {
         &self.inner.hub
     }
 
-    /// The SSE streams open now (on /events, /progress and /clock).
-    pub fn active_connections(&self) -> usize {
-        self.inner.active.load(Ordering::Acquire)
-    }
-
-    /// The SSE streams opened since the start.
-    pub fn opened_connections(&self) -> u64 {
-        self.inner.opened.load(Ordering::Relaxed)
-    }
-
     /// Cancelled when the app shuts down; the servers stop on it.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.inner.shutdown.clone()
@@ -154,10 +139,7 @@ impl App {
         if self.inner.shutdown.is_cancelled() {
             return;
         }
-        tracing::info!(
-            active_connections = self.active_connections(),
-            "shutting down"
-        );
+        tracing::info!("shutting down");
         self.inner.hub.shutdown();
         self.inner.shutdown.cancel();
     }
@@ -174,10 +156,7 @@ impl App {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             std::mem::replace(&mut *generation, self.inner.shutdown.child_token())
         };
-        tracing::info!(
-            active_connections = self.active_connections(),
-            "disconnecting every open stream"
-        );
+        tracing::info!("disconnecting every open stream");
         old.cancel();
     }
 
@@ -189,37 +168,28 @@ impl App {
             .clone()
     }
 
-    /// Wraps `events` into a counted stream that starts with `retry:` and ends when the
-    /// current generation is cut or the app shuts down.
+    /// The stream of `events` for a framework's SSE responder: with the configured `retry:`,
+    /// ending when the current generation is cut or the app shuts down.
     fn open_stream<S>(&self, route: &'static str, events: S) -> EventStream
     where
         S: Stream<Item = Event> + Send + 'static,
     {
-        let cut = self.current_generation();
-        let events = stream::iter([Event::retry(self.config().retry())])
-            .chain(events)
-            .take_until(cut.cancelled_owned());
-        let id = self.inner.opened.fetch_add(1, Ordering::Relaxed) + 1;
-        let active = self.inner.active.fetch_add(1, Ordering::AcqRel) + 1;
-        tracing::debug!(route, stream = id, active, "SSE stream opened");
+        tracing::debug!(route, "SSE stream");
         EventStream {
             events: Box::pin(events),
-            _guard: StreamGuard {
-                app: self.clone(),
-                route,
-                id,
-            },
+            retry: self.config().retry(),
+            end: self.current_generation(),
         }
     }
 
-    /// Checks the bearer token, if one is configured: `Authorization: Bearer T` or `?token=T`.
-    fn authorize(&self, headers: &HeaderMap, query: Option<&str>) -> Result<(), Reply> {
+    /// Checks the bearer token, if one is configured: `Authorization: Bearer T` (the value of
+    /// `authorization`) or `?token=T`.
+    fn authorize(&self, authorization: Option<&[u8]>, query: Option<&str>) -> Result<(), Reply> {
         let Some(expected) = self.config().token.as_deref() else {
             return Ok(());
         };
-        let from_header = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
+        let from_header = authorization
+            .and_then(|value| std::str::from_utf8(value).ok())
             .and_then(|value| {
                 let (scheme, token) = value.split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -246,14 +216,24 @@ impl App {
 
     /// `GET /events?topic=a&topic=b`: the hub's events of those topics (every topic if none
     /// is named), after a leading `retry:`, replaying what came after the Last-Event-ID
-    /// (header, or `lastEventId` query parameter) first.
+    /// first.
+    ///
+    /// `authorization` is the `Authorization` header's value; `last_event_id` is what the
+    /// framework's `LastEventId` extractor read from the `Last-Event-ID` header or the
+    /// `lastEventId` query parameter, with a malformed id as an error, so that the token is
+    /// checked first.
     ///
     /// `401` without the configured token, `400` for a malformed Last-Event-ID.
-    pub fn events(&self, headers: &HeaderMap, query: Option<&str>) -> Reply {
-        if let Err(reply) = self.authorize(headers, query) {
+    pub fn events(
+        &self,
+        authorization: Option<&[u8]>,
+        query: Option<&str>,
+        last_event_id: Result<Option<LastEventId>, LastEventIdError>,
+    ) -> Reply {
+        if let Err(reply) = self.authorize(authorization, query) {
             return reply;
         }
-        let last_event_id = match LastEventId::from_request(headers, query) {
+        let last_event_id = match last_event_id {
             Ok(id) => id,
             Err(err) => {
                 return Reply::error(StatusCode::BAD_REQUEST, &format!("Last-Event-ID: {err}"))
@@ -296,7 +276,10 @@ impl App {
             return Reply::error(StatusCode::METHOD_NOT_ALLOWED, "use POST")
                 .with_header(header::ALLOW, HeaderValue::from_static("POST"));
         }
-        if let Err(reply) = self.authorize(headers, query) {
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        if let Err(reply) = self.authorize(authorization, query) {
             return reply;
         }
         let body = match read_limited(headers, body, MAX_PUBLISH_BODY).await {
@@ -390,14 +373,15 @@ impl App {
         Reply::events(self.open_stream("/clock", ticks))
     }
 
-    /// `GET /stats`: the open SSE streams and the hub's counters, as JSON.
-    pub fn stats(&self) -> Reply {
+    /// `GET /stats`: the open SSE streams, as the SSE middleware counts them in `streams`
+    /// (`SseLayer::stats`, `SseMiddleware::stats`), and the hub's counters, as JSON.
+    pub fn stats(&self, streams: &SseStats) -> Reply {
         let hub = self.hub().stats();
         Reply::json(
             StatusCode::OK,
             &json!({
-                "active_connections": self.active_connections(),
-                "opened_connections": self.opened_connections(),
+                "active_connections": streams.live(),
+                "opened_connections": streams.opened(),
                 "subscribers": hub.active_subscribers,
                 "published": hub.published,
                 "delivered": hub.delivered,
@@ -630,49 +614,25 @@ impl Reply {
     }
 }
 
-/// An SSE stream of the app: `retry:` first, then the route's events, until the client
-/// leaves, the stream is cut ([`App::disconnect_all`]) or the app shuts down.
-///
-/// It counts as an open connection in `/stats` from its creation until it is dropped.
+/// An SSE stream of the app, for the framework's SSE responder: the route's events, the
+/// `retry:` to send first, and the token that ends the stream when the app cuts every open
+/// stream ([`App::disconnect_all`]) or shuts down.
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream {
-    events: Pin<Box<dyn Stream<Item = Event> + Send>>,
-    _guard: StreamGuard,
+    /// The route's events.
+    pub events: Pin<Box<dyn Stream<Item = Event> + Send>>,
+    /// The reconnection delay, sent first (`Sse::retry` in the adapters).
+    pub retry: Duration,
+    /// Cancelled when the stream must end (`Sse::shutdown` in the adapters).
+    pub end: CancellationToken,
 }
 
 impl fmt::Debug for EventStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventStream")
-            .field("route", &self._guard.route)
-            .field("id", &self._guard.id)
+            .field("retry", &self.retry)
+            .field("ended", &self.end.is_cancelled())
             .finish_non_exhaustive()
-    }
-}
-
-impl Stream for EventStream {
-    type Item = Event;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.events.as_mut().poll_next(cx)
-    }
-}
-
-/// Counts one open stream until dropped.
-struct StreamGuard {
-    app: App,
-    route: &'static str,
-    id: u64,
-}
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        let active = self.app.inner.active.fetch_sub(1, Ordering::AcqRel) - 1;
-        tracing::debug!(
-            route = self.route,
-            stream = self.id,
-            active,
-            "SSE stream closed"
-        );
     }
 }
 
@@ -708,37 +668,45 @@ mod tests {
         assert_eq!(app.hub().stats().published, 1);
     }
 
+    fn event_stream(reply: Reply) -> EventStream {
+        match reply.body {
+            ReplyBody::Events(stream) => stream,
+            ReplyBody::Full { bytes, .. } => panic!("not a stream: {bytes:?}"),
+        }
+    }
+
     #[tokio::test]
-    async fn streams_are_counted_until_dropped_and_cut_by_disconnect_all() {
+    async fn disconnect_all_ends_the_open_streams_only() {
         let app = App::new(Config::default());
-        let Reply {
-            body: ReplyBody::Events(mut stream),
-            ..
-        } = app.events(&HeaderMap::new(), None)
-        else {
-            panic!("not a stream")
-        };
-        assert_eq!(app.active_connections(), 1);
-        let retry = stream.next().await.unwrap();
-        assert_eq!(retry.as_bytes().as_ref(), b"retry: 2000\n\n");
+        let open = event_stream(app.events(None, None, Ok(None)));
+        assert_eq!(open.retry, Duration::from_millis(2000));
+        assert!(!open.end.is_cancelled());
         app.disconnect_all();
-        assert!(stream.next().await.is_none());
-        drop(stream);
-        assert_eq!(app.active_connections(), 0);
+        assert!(open.end.is_cancelled());
+        let later = event_stream(app.clock());
+        assert!(!later.end.is_cancelled());
+        app.shutdown();
+        assert!(later.end.is_cancelled());
+    }
+
+    #[test]
+    fn the_token_is_checked_before_the_last_event_id() {
+        let app = App::new(Config::default().with_token("s3cret"));
+        let malformed = Err(LastEventIdError::InvalidChar);
+        let refused = app.events(None, None, malformed);
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        let malformed = Err(LastEventIdError::InvalidChar);
+        let bad = app.events(Some(b"Bearer s3cret"), None, malformed);
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     }
 
     #[test]
     fn token_comes_from_header_or_query() {
         let app = App::new(Config::default().with_token("s3cret"));
-        let mut headers = HeaderMap::new();
-        assert!(app.authorize(&headers, Some("token=nope")).is_err());
-        assert!(app
-            .authorize(&headers, Some("topic=a&token=s3cret"))
-            .is_ok());
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer s3cret"),
-        );
-        assert!(app.authorize(&headers, None).is_ok());
+        assert!(app.authorize(None, Some("token=nope")).is_err());
+        assert!(app.authorize(None, Some("topic=a&token=s3cret")).is_ok());
+        assert!(app.authorize(Some(b"Bearer s3cret"), None).is_ok());
+        assert!(app.authorize(Some(b"bearer s3cret"), None).is_ok());
+        assert!(app.authorize(Some(b"Basic s3cret"), None).is_err());
     }
 }

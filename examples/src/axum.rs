@@ -1,5 +1,6 @@
-//! axum glue: routes to the [`App`] handlers and turns their [`Reply`] into responses, with
-//! `sse_axum::Sse` for event streams, under `SseLayer`, `CompressionLayer` and `CorsLayer`.
+//! axum glue: routes to the [`App`] handlers and turns their [`Reply`] into responses, under
+//! `SseLayer`, `CompressionLayer` and `CorsLayer`. It uses sse-axum's own API: the
+//! `LastEventId` extractor, the `Sse` responder, and the `SseLayer`'s stats for `/stats`.
 //!
 //! # Example
 //!
@@ -20,21 +21,25 @@ use std::io;
 
 use ::axum::body::Body;
 use ::axum::extract::{RawQuery, State};
-use ::axum::http::{HeaderMap, Method};
+use ::axum::http::{header, HeaderMap, HeaderValue, Method};
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::{any, get};
-use ::axum::Router;
+use ::axum::{Extension, Router};
 use futures_util::TryStreamExt;
-use sse_axum::Sse;
+use sse_axum::{LastEventId, LastEventIdRejection, Sse};
+use sse_core::SseStats;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-use crate::app::{App, BodyError, Reply};
+use crate::app::{App, BodyError, EventStream, Reply};
 use crate::layers;
 
 /// The app's router, with its middleware (compression and CORS outside `SseLayer`).
 pub fn router(app: App) -> Router {
     let sse = layers::sse(app.config());
+    // The layer counts every SSE response body it passes, from start to drop: `/stats`
+    // reads that count instead of keeping its own.
+    let streams = sse.stats();
     Router::new()
         .route("/", get(index))
         .route("/events", get(events))
@@ -44,6 +49,7 @@ pub fn router(app: App) -> Router {
         .route("/stats", get(stats))
         .route("/health", get(health))
         .with_state(app)
+        .layer(Extension(streams))
         .layer(sse)
         .layer(CompressionLayer::new())
         .layer(layers::cors())
@@ -66,15 +72,36 @@ pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
 }
 
 fn respond(reply: Reply) -> Response {
-    reply.into_http(Body::from, |events| Sse::new(events).into_response())
+    reply.into_http(Body::from, |stream: EventStream| {
+        Sse::new(stream.events)
+            .retry(stream.retry)
+            .shutdown(stream.end, None)
+            .into_response()
+    })
 }
 
 async fn index(State(app): State<App>) -> Response {
     respond(app.index())
 }
 
-async fn events(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    respond(app.events(&headers, query.as_deref()))
+async fn events(
+    State(app): State<App>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    // `Option` is `None` without an id; the `Result` keeps a malformed one for the app,
+    // which checks the token first.
+    last_event_id: Result<Option<LastEventId>, LastEventIdRejection>,
+) -> Response {
+    let last_event_id = match last_event_id {
+        Ok(id) => Ok(id.map(LastEventId::into_inner)),
+        Err(LastEventIdRejection::Invalid(err)) => Err(err),
+        // `Option<LastEventId>` rejects a malformed id only.
+        Err(_) => Ok(None),
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    respond(app.events(authorization, query.as_deref(), last_event_id))
 }
 
 async fn publish(
@@ -96,8 +123,8 @@ async fn clock(State(app): State<App>) -> Response {
     respond(app.clock())
 }
 
-async fn stats(State(app): State<App>) -> Response {
-    respond(app.stats())
+async fn stats(State(app): State<App>, Extension(streams): Extension<SseStats>) -> Response {
+    respond(app.stats(&streams))
 }
 
 async fn health(State(app): State<App>) -> Response {

@@ -1,6 +1,7 @@
 //! The demo app of the SSE toolkit: one set of framework-free handlers ([`App`], in
-//! [`app`]) served by axum, actix-web and warp through the toolkit's adapters, each with
-//! its framework's usual compression and CORS middleware.
+//! [`app`]) served by axum, actix-web and warp through the toolkit's adapters (each one's
+//! `LastEventId` extractor, `Sse` responder and SSE middleware, whose stream counts `/stats`
+//! reports), each with its framework's usual compression and CORS middleware.
 //!
 //! # Example
 //!
@@ -34,7 +35,9 @@
 //!
 //! Flags: `--framework axum|actix|warp`, `--addr`, `--heartbeat-ms 15000`, `--replay 1000`,
 //! `--max-connections N`, `--token T`, `--retry-ms 2000` (see [`Config`]). Logs go through
-//! `tracing`: `RUST_LOG=sse_examples=debug` shows one line per stream opened and closed.
+//! `tracing`: `RUST_LOG=sse_core=debug` shows one line per stream opened and closed (the SSE
+//! middleware counts them, and `/stats` reads its counts), `RUST_LOG=sse_examples=debug`
+//! one per subscription.
 //! SIGINT or SIGTERM shuts down gracefully: every open stream ends and the process exits 0.
 //!
 //! # Routes

@@ -1,5 +1,6 @@
 //! warp glue: filters that route to the [`App`] handlers and turn their [`Reply`] into
-//! responses, with `sse_warp::reply` for event streams.
+//! responses. It uses sse-warp's own API: the `last_event_id()` filter and the `Sse` reply;
+//! `/stats` reads the stream counts of the `SseLayer` it is served under.
 //!
 //! warp's own compression filters would compress event streams too, so the filter is served
 //! as a tower service (`warp::service`) by `sse_tower::serve`, under the same tower
@@ -21,20 +22,23 @@
 use std::io;
 
 use futures_util::TryStreamExt;
-use http::{HeaderMap, Method};
+use http::{header, HeaderMap, HeaderValue, Method};
 use http_body_util::BodyExt;
+use sse_core::{LastEventId, LastEventIdError, SseStats};
+use sse_warp::{InvalidLastEventId, Sse};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::compression::{CompressionBody, CompressionLayer};
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
-use warp::{Filter, Reply as _};
+use warp::{Filter, Rejection, Reply as _};
 
-use crate::app::{App, BodyError, Reply};
+use crate::app::{App, BodyError, EventStream, Reply};
 use crate::layers;
 
-/// The app's routes as one warp filter (without middleware; see [`serve`]).
-pub fn routes(app: App) -> BoxedFilter<(Response,)> {
+/// The app's routes as one warp filter (without middleware; see [`serve`]). `/stats` reports
+/// the stream counts of `streams`, the handle of the SSE middleware that serves them.
+pub fn routes(app: App, streams: SseStats) -> BoxedFilter<(Response,)> {
     let app = warp::any().map(move || app.clone());
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     let headers = warp::header::headers_cloned();
@@ -48,9 +52,15 @@ pub fn routes(app: App) -> BoxedFilter<(Response,)> {
         .and(app.clone())
         .and(headers)
         .and(query)
-        .map(|app: App, headers: HeaderMap, query: String| {
-            respond(app.events(&headers, Some(&query)))
-        });
+        .and(last_event_id())
+        .map(
+            |app: App, headers: HeaderMap, query: String, last_event_id| {
+                let authorization = headers
+                    .get(header::AUTHORIZATION)
+                    .map(HeaderValue::as_bytes);
+                respond(app.events(authorization, Some(&query), last_event_id))
+            },
+        );
     let publish = warp::path!("publish")
         .and(warp::method())
         .and(app.clone())
@@ -74,7 +84,7 @@ pub fn routes(app: App) -> BoxedFilter<(Response,)> {
     let stats = warp::path!("stats")
         .and(warp::get())
         .and(app.clone())
-        .map(|app: App| respond(app.stats()));
+        .map(move |app: App| respond(app.stats(&streams)));
     let health = warp::path!("health")
         .and(warp::get())
         .and(app)
@@ -96,8 +106,28 @@ pub fn routes(app: App) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// `sse_warp::last_event_id()`, with a malformed id as a value instead of a rejection, so
+/// that the app answers it after its token check.
+fn last_event_id(
+) -> impl Filter<Extract = (Result<Option<LastEventId>, LastEventIdError>,), Error = Rejection> + Clone
+{
+    sse_warp::last_event_id()
+        .map(Ok)
+        .or_else(|rejection: Rejection| async move {
+            match rejection.find::<InvalidLastEventId>() {
+                Some(invalid) => Ok((Err(invalid.error()),)),
+                None => Err(rejection),
+            }
+        })
+}
+
 fn respond(reply: Reply) -> Response {
-    reply.into_http(Into::into, |events| sse_warp::reply(events).into_response())
+    reply.into_http(Into::into, |stream: EventStream| {
+        Sse::new(stream.events)
+            .retry(stream.retry)
+            .shutdown(stream.end, None)
+            .into_response()
+    })
 }
 
 /// Serves the app on `listener` until [`App::shutdown`], then finishes the open
@@ -107,6 +137,8 @@ fn respond(reply: Reply) -> Response {
 ///
 /// None so far: accept errors are logged and retried.
 pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
+    let sse = layers::sse(app.config());
+    let routes = routes(app.clone(), sse.stats());
     let service = ServiceBuilder::new()
         .layer(layers::cors())
         // CORS answers preflights with an empty body of the inner body type: box it.
@@ -114,8 +146,8 @@ pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
             response.map(|body: CompressionBody<_>| body.boxed())
         })
         .layer(CompressionLayer::new())
-        .layer(layers::sse(app.config()))
-        .service(warp::service(routes(app.clone())));
+        .layer(sse)
+        .service(warp::service(routes));
     let token = app.shutdown_token();
     sse_tower::serve(listener, service)
         .with_graceful_shutdown(token.cancelled_owned())

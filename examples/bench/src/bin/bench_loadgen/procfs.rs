@@ -1,0 +1,57 @@
+//! What `/proc` says about a process and the kernel's sockets (Linux only; 0 elsewhere).
+
+/// Resident set size in bytes.
+pub(crate) fn rss_bytes(pid: u64) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// User plus system CPU time in seconds (USER_HZ is 100 on Linux).
+pub(crate) fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After ")": state is field 3 of the man page, so utime (14) is index 11, stime 12,
+    // cutime 13, cstime 14.
+    (field(11) + field(12) + field(13) + field(14)) / 100.0
+}
+
+/// The kernel's TCP memory in bytes (`/proc/net/sockstat` "mem", in pages).
+pub(crate) fn tcp_mem_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with("TCP:"))
+        .and_then(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            let at = parts.iter().position(|&p| p == "mem")?;
+            parts.get(at + 1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Bytes in the kernel's per-socket slab caches (`TCP`, `sock_inode_cache`) from
+/// `/proc/slabinfo` (root only; 0 otherwise).
+pub(crate) fn socket_slab_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/slabinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            if !matches!(parts.first(), Some(&"TCP" | &"sock_inode_cache")) {
+                return None;
+            }
+            let active: u64 = parts.get(1)?.parse().ok()?;
+            let size: u64 = parts.get(3)?.parse().ok()?;
+            Some(active * size)
+        })
+        .sum()
+}

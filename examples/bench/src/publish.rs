@@ -1,0 +1,103 @@
+//! `POST /publish?n=&size=&rate=`: its parameters and the publisher loop every server runs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::payload;
+
+/// The parameters of `POST /publish`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishParams {
+    /// How many messages.
+    pub n: u64,
+    /// Bytes of data per message.
+    pub size: usize,
+    /// Messages per second; 0 = as fast as possible.
+    pub rate: u64,
+}
+
+impl PublishParams {
+    /// Reads `n`, `size` and `rate` from a raw query string (defaults 1, 100, 0).
+    pub fn from_query(query: &str) -> Self {
+        let mut params = Self {
+            n: 1,
+            size: 100,
+            rate: 0,
+        };
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "n" => params.n = value.parse().unwrap_or(params.n),
+                "size" => params.size = value.parse().unwrap_or(params.size),
+                "rate" => params.rate = value.parse().unwrap_or(params.rate),
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
+/// Publishes `params.n` payloads through `send`, counting them in `published`.
+///
+/// At rate 0 it yields to the scheduler after every message, so the subscribers' tasks
+/// (which run on the same runtime) get to write; otherwise it paces with an interval.
+pub async fn run_publisher<F>(params: PublishParams, published: Arc<AtomicU64>, send: F)
+where
+    F: Fn(String),
+{
+    let mut ticker = (params.rate > 0).then(|| {
+        let mut t = tokio::time::interval(Duration::from_nanos(1_000_000_000 / params.rate));
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        t
+    });
+    for seq in 0..params.n {
+        match ticker.as_mut() {
+            Some(t) => {
+                t.tick().await;
+            }
+            None => tokio::task::yield_now().await,
+        }
+        send(payload(seq, params.size));
+        published.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_come_from_the_query_with_defaults() {
+        assert_eq!(
+            PublishParams::from_query("n=5&size=10&rate=50"),
+            PublishParams {
+                n: 5,
+                size: 10,
+                rate: 50
+            }
+        );
+        assert_eq!(
+            PublishParams::from_query("size=x&other"),
+            PublishParams {
+                n: 1,
+                size: 100,
+                rate: 0
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn the_publisher_sends_and_counts_every_message() {
+        let published = Arc::new(AtomicU64::new(0));
+        let sent = std::sync::Mutex::new(Vec::new());
+        let params = PublishParams::from_query("n=3&size=40");
+        run_publisher(params, published.clone(), |data| {
+            sent.lock().unwrap().push(data);
+        })
+        .await;
+        assert_eq!(published.load(Ordering::Relaxed), 3);
+        let sent = sent.into_inner().unwrap();
+        assert!(sent.iter().all(|data| data.len() == 40));
+    }
+}

@@ -1,0 +1,69 @@
+//! [`serve_tower`]: the serve paths of `--serve` other than the framework's own.
+
+use std::error::Error;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// Serves `service` as `--serve` says, for the modes other than `framework`: `toolkit`
+/// (`sse_tower::serve`); `auto`: hyper-util's auto connection with upgrades in a task per
+/// connection, what `axum::serve` and `warp::serve` run without their own per-connection
+/// state; or `http1`: hyper's HTTP/1 connection alone (no HTTP/2 detection, no upgrades,
+/// no graceful shutdown), the floor the others are measured against.
+///
+/// # Errors
+///
+/// An unknown `mode`; `toolkit` returns what `sse_tower::serve` returns.
+pub async fn serve_tower<S, B>(
+    mode: &str,
+    listener: tokio::net::TcpListener,
+    service: S,
+) -> std::io::Result<()>
+where
+    S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let auto = match mode {
+        "toolkit" => return sse_tower::serve(listener, service).await,
+        "http1" => false,
+        "auto" => true,
+        other => {
+            return Err(std::io::Error::other(format!(
+                "unknown --serve {other:?} (framework, toolkit, auto or http1)"
+            )))
+        }
+    };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, most likely: give the closing sockets a moment.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let io = TokioIo::new(stream);
+        let service = TowerToHyperService::new(service.clone());
+        if auto {
+            tokio::spawn(async move {
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                let _ = builder.serve_connection_with_upgrades(io, service).await;
+            });
+        } else {
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    }
+}
