@@ -178,12 +178,14 @@ impl BackplaneSink {
     }
 
     /// Declares a hole: events after the last one delivered may be lost, and every event
-    /// after `resume_after` will be delivered. The hub can no longer replay across the hole,
-    /// so it drops what it holds, resumes only from `resume_after` on, and sends its live
-    /// subscribers the same [`GAP_EVENT`](super::GAP_EVENT) a resume from a lost id gets
-    /// (`data`: the last id delivered before the hole, `id`: `resume_after`). For a
-    /// backplane whose ids are contiguous, call it when the next id read is not the
-    /// successor of the last (a trimmed stream, a restart that lost data, a new epoch).
+    /// after `resume_after` will be delivered. The hub puts the same
+    /// [`GAP_EVENT`](super::GAP_EVENT) a resume from a lost id gets into its ring, where the
+    /// hole is, for every topic (`data`: the last id delivered before the hole, `id`:
+    /// `resume_after`): every live subscriber gets it after the events before the hole, and
+    /// so does a client that resumes from before the hole, so nobody reads across a hole
+    /// without being told. For a backplane whose ids are contiguous, call it when the next
+    /// id read is not the successor of the last (a trimmed stream, a restart that lost data,
+    /// a new epoch).
     ///
     /// # Errors
     ///
@@ -196,6 +198,15 @@ impl BackplaneSink {
             AppendError::Closed => DeliverError::Closed,
             AppendError::Stale => DeliverError::StaleId,
         })
+    }
+
+    /// Whether the hub is gone or shut down: nothing more can be delivered, and a
+    /// backplane's reader can stop.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.shared
+            .upgrade()
+            .is_none_or(|shared| shared.closed.load(std::sync::atomic::Ordering::Acquire))
     }
 
     /// Appends an event with the next id the hub assigns itself (its epoch and the next

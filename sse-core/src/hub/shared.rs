@@ -273,10 +273,10 @@ impl Shared {
         }
     }
 
-    /// A backplane lost events after the last one delivered: nothing held can be replayed
-    /// across the hole, so the ring is emptied (subscribers still reading it end, and meet
-    /// the gap when they resume), resuming starts after `resume_after`, and every live
-    /// subscriber gets a gap event.
+    /// A backplane lost events after the last one delivered: a gap event goes into the ring
+    /// where the hole is, for every topic, so every subscriber that reads across the hole
+    /// (live, or replaying after a resume from before it) is told, and the events on either
+    /// side stay readable.
     pub(crate) fn signal_gap(&self, resume_after: EventId) -> Result<(), AppendError> {
         let mut wakers = Vec::new();
         {
@@ -289,9 +289,7 @@ impl Shared {
                 return Err(AppendError::Stale);
             }
             let lost_after = state.last_id;
-            while state.ring.pop_front().is_some() {}
-            state.floor = resume_after;
-            state.floor_known = true;
+            state.set_floor(resume_after);
             state.last_id = resume_after;
             let mut buf = [0u8; 41];
             let mut lost = [0u8; 41];
@@ -672,13 +670,12 @@ impl Ring {
             .enumerate()
         {
             let seq = start + i as u64;
-            let wanted = match &entry.topic {
-                Some(topic) => matches(&cursor.topics, topic),
-                // A gap is news only to those live when it happened: one that resumed from
-                // before it got its own gap event.
-                None => seq >= cursor.live_from,
-            };
-            if !wanted {
+            // A gap the backplane signalled (`None`) goes to everyone.
+            if !entry
+                .topic
+                .as_ref()
+                .is_none_or(|t| matches(&cursor.topics, t))
+            {
                 continue;
             }
             buf.push_back(entry.event.clone());
