@@ -53,6 +53,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sse_core::hub::{Hub, HubConfig, PublishError};
 use sse_core::{CancellationToken, Event, LastEventId, LastEventIdError, SseStats};
+use sse_redis::{RedisBackplane, RedisConfig};
 
 use crate::Config;
 
@@ -79,6 +80,8 @@ pub struct App {
 struct Inner {
     config: Config,
     hub: Hub,
+    /// The Redis backplane, when the hub is one of several nodes (`--redis`).
+    backplane: Option<RedisBackplane>,
     /// Cancelled on shutdown: ends every stream and stops the server.
     shutdown: CancellationToken,
     /// The current "generation" of streams: cancelling it ends the streams open now, and a
@@ -96,21 +99,53 @@ impl fmt::Debug for App {
 }
 
 impl App {
-    /// An app with a fresh hub that keeps `config.replay` events for replay.
+    /// An app with a fresh in-memory hub that keeps `config.replay` events for replay
+    /// (`config.redis` is not used: see [`connect`](Self::connect)).
     pub fn new(config: Config) -> Self {
-        let replay = usize::try_from(config.replay).unwrap_or(usize::MAX).max(1);
-        let hub = Hub::new(
-            HubConfig::new()
-                .replay_capacity(replay)
-                .queue_bound(replay.min(256))
-                .shutdown_retry(config.retry(), Duration::from_secs(2)),
-        );
+        let hub = Hub::new(Self::hub_config(&config));
+        Self::with_hub(config, hub, None)
+    }
+
+    /// An app whose hub carries events through `config.redis` when it is set (one node of
+    /// many), else [`App::new`].
+    ///
+    /// # Errors
+    ///
+    /// If Redis can't be reached.
+    pub async fn connect(config: Config) -> Result<Self, sse_redis::Error> {
+        let Some(url) = config.redis.clone() else {
+            return Ok(Self::new(config));
+        };
+        let backplane = RedisBackplane::connect(
+            RedisConfig::new(url)
+                .key_prefix(config.redis_key.clone())
+                .replay_capacity(Self::replay_capacity(&config)),
+        )
+        .await?;
+        let hub = Hub::with_backplane(Self::hub_config(&config), backplane.clone());
+        Ok(Self::with_hub(config, hub, Some(backplane)))
+    }
+
+    fn replay_capacity(config: &Config) -> usize {
+        usize::try_from(config.replay).unwrap_or(usize::MAX).max(1)
+    }
+
+    fn hub_config(config: &Config) -> HubConfig {
+        let replay = Self::replay_capacity(config);
+        HubConfig::new()
+            .replay_capacity(replay)
+            .queue_bound(replay.min(256))
+            .shutdown_retry(config.retry(), Duration::from_secs(2))
+    }
+
+    fn with_hub(config: Config, hub: Hub, backplane: Option<RedisBackplane>) -> Self {
         let shutdown = CancellationToken::new();
         let generation = Mutex::new(shutdown.child_token());
         Self {
             inner: Arc::new(Inner {
                 config,
                 hub,
+                backplane,
                 shutdown,
                 generation,
             }),
@@ -125,6 +160,11 @@ impl App {
     /// The hub events are published to.
     pub fn hub(&self) -> &Hub {
         &self.inner.hub
+    }
+
+    /// The Redis backplane, when the app is one node of several (`--redis`).
+    pub fn backplane(&self) -> Option<&RedisBackplane> {
+        self.inner.backplane.as_ref()
     }
 
     /// Cancelled when the app shuts down; the servers stop on it.
@@ -320,8 +360,24 @@ impl App {
                 Reply::error(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
             }
             Err(err) => {
-                tracing::warn!(error = %err, "publish failed");
-                Reply::error(StatusCode::SERVICE_UNAVAILABLE, &err.to_string())
+                // The backplane (Redis) is unreachable or timed out: nothing was published,
+                // and the client may try again shortly.
+                // The whole chain: "hub: backplane failed ...: redis did not answer ...".
+                let mut cause = err.to_string();
+                let mut source = std::error::Error::source(&err);
+                while let Some(err) = source {
+                    let text = err.to_string();
+                    if !cause.ends_with(&text) {
+                        cause = format!("{cause}: {text}");
+                    }
+                    source = err.source();
+                }
+                tracing::warn!(error = %cause, "publish failed");
+                let mut reply = Reply::error(StatusCode::SERVICE_UNAVAILABLE, &cause);
+                reply
+                    .headers
+                    .push((header::RETRY_AFTER, HeaderValue::from_static("1")));
+                reply
             }
         }
     }
@@ -390,19 +446,42 @@ impl App {
                 "gaps": hub.gaps,
                 "ring_len": hub.ring_len,
                 "last_id": hub.last_id.map(|id| id.to_string()),
+                "backplane": self.inner.backplane.as_ref().map(|backplane| {
+                    let status = backplane.status();
+                    json!({
+                        "connected": status.connected,
+                        "events_read": status.events_read,
+                        "reconnects": status.reconnects,
+                        "gaps": status.gaps,
+                        "malformed": status.malformed,
+                        "publish_failures": status.publish_failures,
+                    })
+                }),
             }),
         )
     }
 
-    /// `GET /health`: `200` with `{"status": "ok"}` (`503` once shutting down).
+    /// `GET /health`: `200` with `{"status": "ok"}`; `503` once shutting down, and, on a
+    /// node with a Redis backplane, while its reader is not following the stream
+    /// (`{"status": "reconnecting", "backplane": "disconnected"}`), so that a load balancer
+    /// drains the node meanwhile.
     pub fn health(&self) -> Reply {
         if self.inner.shutdown.is_cancelled() {
-            Reply::json(
+            return Reply::json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &json!({ "status": "shutting down" }),
-            )
-        } else {
-            Reply::json(StatusCode::OK, &json!({ "status": "ok" }))
+            );
+        }
+        match &self.inner.backplane {
+            Some(backplane) if !backplane.status().connected => Reply::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "status": "reconnecting", "backplane": "disconnected" }),
+            ),
+            Some(_) => Reply::json(
+                StatusCode::OK,
+                &json!({ "status": "ok", "backplane": "connected" }),
+            ),
+            None => Reply::json(StatusCode::OK, &json!({ "status": "ok" })),
         }
     }
 }

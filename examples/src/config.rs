@@ -76,6 +76,13 @@ pub struct Config {
     /// The reconnection delay sent to clients in the leading `retry:` field, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub retry_ms: u64,
+    /// Carry events through this Redis (`redis://host:port/db`): every demo started with the
+    /// same Redis and key prefix is one hub (the same ids, resume on any node).
+    #[arg(long)]
+    pub redis: Option<String>,
+    /// The prefix of the Redis keys (`{prefix}:events`, `{prefix}:meta`).
+    #[arg(long, default_value = "sse")]
+    pub redis_key: String,
 }
 
 impl Default for Config {
@@ -88,11 +95,21 @@ impl Default for Config {
             max_connections: None,
             token: None,
             retry_ms: 2000,
+            redis: None,
+            redis_key: "sse".to_owned(),
         }
     }
 }
 
 impl Config {
+    /// The same settings with events carried through the Redis at `url`.
+    #[must_use]
+    pub fn with_redis(mut self, url: impl Into<String>, key_prefix: impl Into<String>) -> Self {
+        self.redis = Some(url.into());
+        self.redis_key = key_prefix.into();
+        self
+    }
+
     /// The SSE middleware policy of every framework: the configured heartbeat and stream
     /// limit (`503` + `Retry-After` beyond it). One value, handed to `SseLayer` (axum, warp)
     /// and `SseMiddleware` (actix); its clones share one set of counters.

@@ -34,7 +34,7 @@
 //! ```
 //!
 //! Flags: `--framework axum|actix|warp`, `--addr`, `--heartbeat-ms 15000`, `--replay 1000`,
-//! `--max-connections N`, `--token T`, `--retry-ms 2000` (see [`Config`]). Logs go through
+//! `--max-connections N`, `--token T`, `--retry-ms 2000`, `--redis URL`, `--redis-key sse` (see [`Config`]). Logs go through
 //! `tracing`: `RUST_LOG=sse_core=debug` shows one line per stream opened and closed (the SSE
 //! middleware counts them, and `/stats` reads its counts), `RUST_LOG=sse_examples=debug`
 //! one per subscription.
@@ -50,7 +50,7 @@
 //! | `GET /progress` | ten `progress` events, a `complete` event, then the end |
 //! | `GET /clock` | a `tick` event every second |
 //! | `GET /stats` | `active_connections`, `published`, `delivered`, `replayed`, ... |
-//! | `GET /health` | `200` |
+//! | `GET /health` | `200`; `503` while shutting down, or (with `--redis`) while the backplane is reconnecting |
 //!
 //! # Test it
 //!
@@ -84,14 +84,16 @@ pub use config::{Config, Framework};
 /// How long a graceful shutdown may take before the server task is aborted.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `App::new(config)` on `listener` with `config.framework`, in a background task.
+/// Serves `App::connect(config)` (a Redis backplane with `--redis`) on `listener` with
+/// `config.framework`, in a background task.
 ///
 /// # Errors
 ///
-/// If the listener's address can't be read or the framework fails to start on it.
+/// If the listener's address can't be read, Redis (`--redis`) can't be reached, or the
+/// framework fails to start on it.
 pub async fn serve(config: Config, listener: TcpListener) -> io::Result<RunningApp> {
     let framework = config.framework;
-    let app = App::new(config);
+    let app = App::connect(config).await.map_err(io::Error::other)?;
     let addr = listener.local_addr()?;
     let task = match framework {
         Framework::Axum => tokio::spawn(axum::serve(app.clone(), listener)),

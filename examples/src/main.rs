@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p sse-examples --bin demo -- [--framework axum|actix|warp] \
 //!     [--addr 127.0.0.1:3000] [--heartbeat-ms 15000] [--replay 1000] \
-//!     [--max-connections N] [--token T]
+//!     [--max-connections N] [--token T] [--redis redis://127.0.0.1:6379 [--redis-key sse]]
 //! ```
 
 use std::process::ExitCode;

@@ -204,9 +204,15 @@ impl RedisBackplane {
     /// hub's ring (so a resume from an event published before the start is exact), and after
     /// an outage, once it is back.
     pub async fn wait_connected(&self) {
-        let mut connected = self.inner.status.connected.subscribe();
+        let mut connected = self.connection();
         // The sender lives as long as `self`: this can't fail.
         let _ = connected.wait_for(|connected| *connected).await;
+    }
+
+    /// Whether the reader follows the stream, as a watch: it changes when the reader loses
+    /// Redis and when it is back (for a readiness probe that reacts at once).
+    pub fn connection(&self) -> watch::Receiver<bool> {
+        self.inner.status.connected.subscribe()
     }
 
     async fn publish_one(&self, topic: String, event: Event) -> Result<EventId, Error> {

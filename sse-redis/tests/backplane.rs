@@ -1,15 +1,14 @@
 //! Several hubs ("nodes") on one real `redis-server`: the same ids everywhere, resume on any
 //! node, explicit gaps when Redis loses events, and what happens while Redis is down.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use sse_core::hub::{EventId, Hub, HubConfig, PublishError, Subscription, GAP_EVENT};
 use sse_core::Event;
 use sse_redis::{RedisBackplane, RedisConfig};
-use support::{Proxy, RedisServer, DEADLINE};
+use sse_testkit::redis::{Proxy, RedisServer};
+use sse_testkit::DEADLINE;
 
 /// One node: a hub on the Redis at `url`, its reader following the stream.
 async fn node(url: &str, tune: impl FnOnce(RedisConfig) -> RedisConfig) -> (Hub, RedisBackplane) {
@@ -286,22 +285,24 @@ async fn malformed_entries_are_skipped_and_counted() {
     let first = hub.publish("t", Event::data("ours")).await.unwrap();
     // Something else writes to the stream: an entry with no event, then one whose event is
     // two events.
-    redis.cmd(
-        redis::cmd("XADD")
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let foreign: [&[&str]; 2] = [
+        &["foo", "bar"],
+        &["topic", "t", "event", "data: a\n\ndata: injected\n\n"],
+    ];
+    for fields in foreign {
+        let _: String = redis::cmd("XADD")
             .arg("sse:events")
             .arg("*")
-            .arg("foo")
-            .arg("bar"),
-    );
-    redis.cmd(
-        redis::cmd("XADD")
-            .arg("sse:events")
-            .arg("*")
-            .arg("topic")
-            .arg("t")
-            .arg("event")
-            .arg("data: a\n\ndata: injected\n\n"),
-    );
+            .arg(fields)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
     let second = hub.publish("t", Event::data("ours again")).await.unwrap();
     let got = take(&mut live, 2).await;
     assert_eq!(got[0].id(), Some(first.to_string().as_str()));

@@ -21,6 +21,7 @@
 pub mod cases;
 mod client;
 mod fixture;
+pub mod redis;
 
 pub use client::{independent_client_events, ForeignEvent, Request, SseResponse, DEADLINE};
 pub use fixture::{Fixture, FixtureError, FixtureStream, Harness, Server, StreamOptions};

@@ -1,7 +1,6 @@
 //! A real `redis-server` per test, on a free loopback port in a temp dir, stopped by PID;
-//! and a loopback TCP proxy that can cut one node off from Redis.
-
-#![allow(dead_code, unreachable_pub)] // each test file uses a different part
+//! and a loopback TCP proxy that can cut one node off from Redis. For the Redis backplane's
+//! tests and the demo's.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,10 +11,13 @@ use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 
-/// How long a test waits for anything before it fails.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+use crate::DEADLINE;
 
+/// A `redis-server` process of the test's own (Debian's package; `scripts/test` installs
+/// it), killed when dropped.
+#[derive(Debug)]
 pub struct RedisServer {
+    /// The loopback port it listens on.
     pub port: u16,
     dir: PathBuf,
     appendonly: bool,
@@ -45,6 +47,7 @@ impl RedisServer {
         server
     }
 
+    /// `redis://127.0.0.1:{port}/`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
@@ -85,13 +88,6 @@ impl RedisServer {
         }
         self.spawn();
     }
-
-    /// A synchronous command, for the test's own setup.
-    pub fn cmd(&self, cmd: &mut redis::Cmd) -> redis::Value {
-        let client = redis::Client::open(self.url()).unwrap();
-        let mut conn = client.get_connection().unwrap();
-        cmd.query(&mut conn).unwrap()
-    }
 }
 
 impl Drop for RedisServer {
@@ -111,13 +107,16 @@ fn free_port() -> u16 {
 
 /// A TCP proxy to Redis on loopback. `cut()` closes every connection through it and refuses
 /// new ones until `restore()`: one node loses Redis while the others keep it.
+#[derive(Debug)]
 pub struct Proxy {
+    /// Where to connect instead of Redis.
     pub addr: SocketAddr,
     cut: Arc<AtomicBool>,
     generation: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Proxy {
+    /// A proxy on a free loopback port to `127.0.0.1:{upstream_port}`.
     pub async fn start(upstream_port: u16) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -152,15 +151,18 @@ impl Proxy {
         }
     }
 
+    /// `redis://{addr}/`.
     pub fn url(&self) -> String {
         format!("redis://{}/", self.addr)
     }
 
+    /// Closes every connection through the proxy and refuses new ones.
     pub fn cut(&self) {
         self.cut.store(true, Ordering::Release);
         self.generation.send_modify(|g| *g += 1);
     }
 
+    /// Accepts connections again.
     pub fn restore(&self) {
         self.cut.store(false, Ordering::Release);
     }
