@@ -33,3 +33,20 @@ pub fn stats_json(subscribers: usize, published: u64) -> String {
         std::process::id()
     )
 }
+
+/// User plus system CPU time of process `pid` (or `"self"`) and its waited-for children, in
+/// seconds, from `/proc/{pid}/stat` (USER_HZ is 100 on Linux; 0 elsewhere).
+pub fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After ")": state is field 3 of the man page, so utime (14) is index 11, stime 12,
+    // cutime 13, cstime 14.
+    (field(11) + field(12) + field(13) + field(14)) / 100.0
+}

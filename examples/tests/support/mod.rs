@@ -80,6 +80,12 @@ pub async fn request(
         .expect("response within the deadline")
 }
 
+/// `GET path`, or `None` if nothing listens on `addr` (yet).
+pub async fn try_get(addr: SocketAddr, path: &str) -> Option<Reply> {
+    TcpStream::connect(addr).await.ok()?;
+    Some(get(addr, path).await)
+}
+
 /// `GET path`.
 pub async fn get(addr: SocketAddr, path: &str) -> Reply {
     request(addr, Method::GET, path, &[], Bytes::new()).await

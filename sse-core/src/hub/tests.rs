@@ -378,12 +378,21 @@ fn unsubscribing_forgets_topics() {
     assert!(hub.inner.shared.topic_count() == 0);
 }
 
+/// A hub on a [`Manual`] backplane, and the sink to deliver into it by hand.
+fn manual_hub() -> (Hub, BackplaneSink) {
+    let manual = std::sync::Arc::new(Manual::default());
+    let hub = Hub::with_backplane(HubConfig::new(), manual.clone());
+    let sink = manual.sink.lock().unwrap().clone().unwrap();
+    (hub, sink)
+}
+
 #[derive(Debug, Default)]
 struct Manual {
     sink: std::sync::Mutex<Option<BackplaneSink>>,
 }
 
-impl Backplane for Manual {
+/// Shared, so a test keeps the sink the hub attached.
+impl Backplane for std::sync::Arc<Manual> {
     fn attach(&self, sink: BackplaneSink) {
         *self.sink.lock().unwrap() = Some(sink);
     }
@@ -395,20 +404,8 @@ impl Backplane for Manual {
 
 #[test]
 fn backplane_ids_are_used_and_repeats_dropped() {
-    let manual = std::sync::Arc::new(Manual::default());
-    #[derive(Debug)]
-    struct Wrap(std::sync::Arc<Manual>);
-    impl Backplane for Wrap {
-        fn attach(&self, sink: BackplaneSink) {
-            self.0.attach(sink);
-        }
-        fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
-            self.0.publish(topic, event)
-        }
-    }
-    let hub = Hub::with_backplane(HubConfig::new(), Wrap(manual.clone()));
+    let (hub, sink) = manual_hub();
     let mut sub = hub.subscribe_all(None);
-    let sink = manual.sink.lock().unwrap().clone().unwrap();
     // Nothing delivered yet: no id can be resumed.
     assert!(hub.subscribe_all(Some("1700000000000-4")).had_gap());
     let id = EventId::new(1_700_000_000_000, 5);
@@ -523,19 +520,7 @@ fn a_publish_wakes_the_waker_of_the_latest_poll_only_once() {
 
 #[test]
 fn a_backplane_start_lets_clients_resume_from_before_its_first_event() {
-    let manual = std::sync::Arc::new(Manual::default());
-    #[derive(Debug)]
-    struct Wrap(std::sync::Arc<Manual>);
-    impl Backplane for Wrap {
-        fn attach(&self, sink: BackplaneSink) {
-            self.0.attach(sink);
-        }
-        fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
-            self.0.publish(topic, event)
-        }
-    }
-    let hub = Hub::with_backplane(HubConfig::new(), Wrap(manual.clone()));
-    let sink = manual.sink.lock().unwrap().clone().unwrap();
+    let (hub, sink) = manual_hub();
     assert_eq!(sink.start_after(EventId::new(10, 0)), Ok(true));
     assert_eq!(sink.start_after(EventId::new(11, 0)), Ok(false));
     sink.deliver(EventId::new(10, 1), "a", Event::data("x"))
@@ -548,19 +533,7 @@ fn a_backplane_start_lets_clients_resume_from_before_its_first_event() {
 
 #[test]
 fn a_gap_the_backplane_signals_reaches_every_subscriber_that_reads_across_it() {
-    let manual = std::sync::Arc::new(Manual::default());
-    #[derive(Debug)]
-    struct Wrap(std::sync::Arc<Manual>);
-    impl Backplane for Wrap {
-        fn attach(&self, sink: BackplaneSink) {
-            self.0.attach(sink);
-        }
-        fn publish(&self, topic: &str, event: Event) -> PublishFuture<'_> {
-            self.0.publish(topic, event)
-        }
-    }
-    let hub = Hub::with_backplane(HubConfig::new(), Wrap(manual.clone()));
-    let sink = manual.sink.lock().unwrap().clone().unwrap();
+    let (hub, sink) = manual_hub();
     sink.start_after(EventId::new(7, 0)).unwrap();
     let mut on_a = hub.subscribe(["a"], None);
     let mut on_b = hub.subscribe(["b"], None);

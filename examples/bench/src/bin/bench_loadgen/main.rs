@@ -344,8 +344,8 @@ impl CpuClock {
     fn start(pid: u64) -> Self {
         let pid = pid.to_string();
         Self {
-            server: procfs::cpu_secs(&pid),
-            own: procfs::cpu_secs("self"),
+            server: sse_bench::cpu_secs(&pid),
+            own: sse_bench::cpu_secs("self"),
             started: Instant::now(),
             pid,
         }
@@ -354,8 +354,8 @@ impl CpuClock {
     /// Seconds since the start: wall time, server CPU, this process's CPU.
     fn stop(&self) -> (f64, f64, f64) {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let server = procfs::cpu_secs(&self.pid) - self.server;
-        let own = procfs::cpu_secs("self") - self.own;
+        let server = sse_bench::cpu_secs(&self.pid) - self.server;
+        let own = sse_bench::cpu_secs("self") - self.own;
         (elapsed, server, own)
     }
 }

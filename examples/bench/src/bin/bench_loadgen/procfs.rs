@@ -10,22 +10,6 @@ pub(crate) fn rss_bytes(pid: u64) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// User plus system CPU time in seconds (USER_HZ is 100 on Linux).
-pub(crate) fn cpu_secs(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // After ")": state is field 3 of the man page, so utime (14) is index 11, stime 12,
-    // cutime 13, cstime 14.
-    (field(11) + field(12) + field(13) + field(14)) / 100.0
-}
-
 /// The kernel's TCP memory in bytes (`/proc/net/sockstat` "mem", in pages).
 pub(crate) fn tcp_mem_bytes() -> u64 {
     let text = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
