@@ -91,6 +91,9 @@ pub struct RedisBackplane {
 
 struct Inner {
     config: Arc<RedisConfig>,
+    /// The script's keys, formatted once rather than per publish.
+    meta_key: String,
+    stream_key: String,
     client: Client,
     publisher: ConnectionManager,
     script: Script,
@@ -164,6 +167,8 @@ impl RedisBackplane {
             .await?;
         Ok(Self {
             inner: Arc::new(Inner {
+                meta_key: config.meta_key(),
+                stream_key: config.stream_key(),
                 config: Arc::new(config),
                 client,
                 publisher,
@@ -218,9 +223,9 @@ impl RedisBackplane {
     async fn publish_one(&self, topic: String, event: Event) -> Result<EventId, Error> {
         let inner = &self.inner;
         let mut conn = inner.publisher.clone();
-        let mut invocation = inner.script.key(inner.config.meta_key());
+        let mut invocation = inner.script.key(&inner.meta_key);
         invocation
-            .key(inner.config.stream_key())
+            .key(&inner.stream_key)
             .arg(inner.config.replay_capacity)
             .arg(topic)
             .arg(event.as_bytes().as_ref());
@@ -239,6 +244,7 @@ impl Backplane for RedisBackplane {
         let inner = &self.inner;
         let reader = reader::Reader {
             config: inner.config.clone(),
+            stream_key: inner.stream_key.clone(),
             client: inner.client.clone(),
             sink,
             status: inner.status.clone(),
@@ -267,7 +273,7 @@ impl Backplane for RedisBackplane {
 impl fmt::Debug for RedisBackplane {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisBackplane")
-            .field("stream", &self.inner.config.stream_key())
+            .field("stream", &self.inner.stream_key)
             .field("status", &self.status())
             .finish()
     }

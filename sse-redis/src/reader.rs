@@ -19,6 +19,7 @@ const READ_MARGIN: Duration = Duration::from_secs(1);
 
 pub(crate) struct Reader {
     pub(crate) config: Arc<RedisConfig>,
+    pub(crate) stream_key: String,
     pub(crate) client: Client,
     pub(crate) sink: BackplaneSink,
     pub(crate) status: Arc<Status>,
@@ -57,7 +58,7 @@ impl Reader {
             self.status.connected.send_replace(false);
             if outage.is_none() {
                 // One line per outage, not one per retry.
-                tracing::warn!(error = %err, stream = %self.config.stream_key(), "SSE backplane lost Redis; reconnecting");
+                tracing::warn!(error = %err, stream = %self.stream_key, "SSE backplane lost Redis; reconnecting");
                 outage = Some(Instant::now());
             }
             let delay = self.config.backoff(attempt);
@@ -108,7 +109,7 @@ impl Reader {
     /// holds, so a client can resume here after events published before this node started.
     async fn fill(&mut self, conn: &mut MultiplexedConnection) -> RedisResult<()> {
         let newest: Value = redis::cmd("XREVRANGE")
-            .arg(self.config.stream_key())
+            .arg(&self.stream_key)
             .arg("+")
             .arg("-")
             .arg("COUNT")
@@ -161,7 +162,7 @@ impl Reader {
                 .arg("BLOCK")
                 .arg(block_ms)
                 .arg("STREAMS")
-                .arg(self.config.stream_key())
+                .arg(&self.stream_key)
                 .arg(&self.read_after)
                 .query_async(conn)
                 .await;
