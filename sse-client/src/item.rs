@@ -94,3 +94,37 @@ impl Event {
         serde_json::from_str(&self.data)
     }
 }
+
+#[cfg(all(test, feature = "json"))]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Price {
+        symbol: String,
+        cents: u64,
+    }
+
+    fn event(data: &str) -> Event {
+        Event {
+            data: data.into(),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn json_decodes_the_data_or_says_why_not() {
+        let price: Price = event(r#"{"symbol": "ACME", "cents": 1250}"#)
+            .json()
+            .unwrap();
+        assert_eq!(
+            price,
+            Price {
+                symbol: "ACME".into(),
+                cents: 1250
+            }
+        );
+        assert!(event(r#"{"symbol": "ACME"}"#).json::<Price>().is_err());
+        assert!(event("not json").json::<Price>().is_err());
+    }
+}
