@@ -30,7 +30,9 @@ use sse_core::parse::ParseError;
 #[non_exhaustive]
 pub enum Error {
     /// The request could not be sent or its response head not read (refused, reset,
-    /// DNS, TLS, ...). Not final: the event source reconnects.
+    /// DNS, TLS, ...). Not final: the event source reconnects; unless reqwest could not
+    /// build the request at all (a URL scheme other than `http` or `https`, see
+    /// [`reqwest::Error::is_builder`]), which no retry can fix.
     Request(reqwest::Error),
     /// Reading the response body failed. Not final: the event source reconnects, and the
     /// event that was being received is dropped.
@@ -77,7 +79,8 @@ impl Error {
     #[must_use]
     pub fn is_final(&self) -> bool {
         match self {
-            Self::Request(_) | Self::Body(_) | Self::IdleTimeout(_) | Self::Closed => false,
+            Self::Request(err) => err.is_builder(),
+            Self::Body(_) | Self::IdleTimeout(_) | Self::Closed => false,
             Self::Status(status) => !status.will_retry,
             Self::ContentType(_) | Self::Parse(_) | Self::Exhausted { .. } => true,
         }

@@ -91,6 +91,10 @@ impl EventSource {
     /// The `Accept: text/event-stream` and `Cache-Control: no-store` headers are added
     /// unless the request has them.
     ///
+    /// Leave `reqwest::ClientBuilder::timeout` unset on the client: it limits the whole
+    /// response, so it would cut a healthy stream. [`Config::idle_timeout`] is the timeout
+    /// for a stream; `connect_timeout` is fine.
+    ///
     /// # Panics
     ///
     /// If the request has a streaming body, which can't be sent again on a reconnect.
@@ -288,6 +292,7 @@ impl Driver {
         .await;
         let response = match sent {
             Ok(response) => response,
+            Err(err) if err.is_final() => return Some(span.in_scope(|| self.fail(err))),
             Err(err) => return Some(span.in_scope(|| self.retry_later(err, None))),
         };
         let status = response.status();
@@ -427,4 +432,19 @@ fn is_event_stream(response: &Response) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_source_is_send_and_its_handles_are_send_and_sync() {
+        fn send<T: Send>() {}
+        fn send_sync<T: Send + Sync>() {}
+        send::<EventSource>();
+        send_sync::<Stats>();
+        send_sync::<Error>();
+        send_sync::<Item>();
+    }
 }

@@ -565,3 +565,16 @@ async fn dropping_the_stream_closes_the_connection() {
     // End of stream (0 bytes) or a reset: the client's side is gone either way.
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_request_reqwest_cannot_send_is_final() {
+    let client = reqwest::Client::new();
+    let request = client.get("ftp://127.0.0.1/events").build().unwrap();
+    let mut events = EventSource::new(client, request);
+    let err = expect_error(&mut events).await;
+    assert!(
+        matches!(err, Error::Request(_)) && err.is_final(),
+        "{err:?}"
+    );
+    assert!(next(&mut events).await.is_none());
+}
