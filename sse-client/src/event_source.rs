@@ -229,7 +229,7 @@ impl Driver {
                 State::Open(connection) => {
                     match self.reader.next_event() {
                         Ok(Some(event)) => {
-                            self.stats.event();
+                            self.stats.count_event();
                             return Some(Ok(Item::Event(event)));
                         }
                         Ok(None) => {}
@@ -251,7 +251,7 @@ impl Driver {
                     let error = match chunk {
                         Ok(Some(chunk)) => {
                             connection.last_read = Instant::now();
-                            self.stats.received(chunk.len());
+                            self.stats.count_bytes(chunk.len());
                             self.reader.push(&chunk);
                             continue;
                         }
@@ -275,7 +275,7 @@ impl Driver {
     /// Sends the request and judges the response. `None` means stop (204).
     async fn connect(&mut self) -> Option<Result<Item, Error>> {
         self.attempts = self.attempts.saturating_add(1);
-        let number = self.stats.attempt();
+        let number = self.stats.count_attempt();
         let span = debug_span!(
             "sse_client.connection",
             url = %self.request.url(),
@@ -324,7 +324,7 @@ impl Driver {
             return Some(span.in_scope(|| self.fail(Error::ContentType(content_type))));
         }
         span.in_scope(|| debug!("connected"));
-        self.stats.opened_one();
+        self.stats.count_opened();
         let opened = Opened {
             status,
             headers: response.headers().clone(),

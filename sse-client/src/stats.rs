@@ -65,19 +65,19 @@ impl Stats {
     }
 
     /// Counts an attempt and returns its number, from 1.
-    pub(crate) fn attempt(&self) -> u64 {
+    pub(crate) fn count_attempt(&self) -> u64 {
         self.counters.attempts.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(crate) fn opened_one(&self) {
+    pub(crate) fn count_opened(&self) {
         self.counters.opened.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn event(&self) {
+    pub(crate) fn count_event(&self) {
         self.counters.events.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn received(&self, bytes: usize) {
+    pub(crate) fn count_bytes(&self, bytes: usize) {
         self.counters
             .bytes
             .fetch_add(bytes as u64, Ordering::Relaxed);
