@@ -133,7 +133,8 @@ impl EventSource {
             attempts: 0,
             state: State::Connect(Duration::ZERO),
         };
-        let items = futures_util::stream::unfold(driver, |mut driver| async move {
+        // Boxed, so each item moves a pointer in and out of `unfold`, not the whole state.
+        let items = futures_util::stream::unfold(Box::new(driver), |mut driver| async move {
             let item = driver.next().await?;
             Some((item, driver))
         });
