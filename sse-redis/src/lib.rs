@@ -40,11 +40,13 @@
 //!   epoch), the node's live subscribers get the hub's `sse-gap` event
 //!   ([`BackplaneSink::signal_gap`](sse_core::hub::BackplaneSink::signal_gap)), and a resume
 //!   from before the hole gets one too. Never a silent loss, never a duplicate.
-//! - **Publishing** is a round-trip on a multiplexed, reconnecting connection: concurrent
-//!   publishes are pipelined, not queued behind each other, and each fails with
-//!   [`Error::Timeout`] (or the Redis error) within [`RedisConfig::publish_timeout`]. The
-//!   publishing node does not append locally: its subscribers get the event from its reader,
-//!   in the stream's order, like every other node's.
+//! - **Publishing** is a round-trip on a reconnecting connection: the publishes that arrive
+//!   while a script call is in flight go together in the next one (up to 256), so a busy node
+//!   pays one round-trip and one script run for many events, and each publish fails with
+//!   [`Error::Timeout`] (or the Redis error) within [`RedisConfig::publish_timeout`], queueing
+//!   included; a publish whose caller timed out is dropped before it is sent. The publishing
+//!   node does not append locally: its subscribers get the event from its reader, in the
+//!   stream's order, like every other node's.
 //!
 //! # When one stream stops being the right choice
 //!
@@ -57,6 +59,7 @@
 
 mod config;
 mod entry;
+mod publisher;
 mod reader;
 
 use std::error::Error as StdError;
@@ -71,6 +74,7 @@ use sse_core::hub::{Backplane, BackplaneError, BackplaneSink, EventId, PublishFu
 use sse_core::{CancellationToken, Event};
 use tokio::runtime::Handle;
 use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot};
 
 pub use crate::config::RedisConfig;
 
@@ -91,12 +95,11 @@ pub struct RedisBackplane {
 
 struct Inner {
     config: Arc<RedisConfig>,
-    /// The script's keys, formatted once rather than per publish.
-    meta_key: String,
     stream_key: String,
     client: Client,
-    publisher: ConnectionManager,
-    script: Script,
+    /// Publishes wait here for the publisher task's next script call (bounded: when Redis
+    /// falls behind, publishing waits, within its timeout, rather than buffering).
+    publishes: mpsc::Sender<publisher::Pending>,
     status: Arc<Status>,
     runtime: Handle,
     stop: CancellationToken,
@@ -165,14 +168,20 @@ impl RedisBackplane {
             .prepare_invoke()
             .load_async(&mut publisher.clone())
             .await?;
+        let (publishes, queue) = mpsc::channel(publisher::QUEUE_BOUND);
+        tokio::spawn(publisher::run(
+            queue,
+            publisher,
+            script,
+            [config.meta_key(), config.stream_key()],
+            config.replay_capacity,
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
-                meta_key: config.meta_key(),
                 stream_key: config.stream_key(),
                 config: Arc::new(config),
                 client,
-                publisher,
-                script,
+                publishes,
                 status: Arc::new(Status {
                     connected: watch::Sender::new(false),
                     events_read: AtomicU64::new(0),
@@ -220,22 +229,27 @@ impl RedisBackplane {
         self.inner.status.connected.subscribe()
     }
 
+    /// Queues the event for the publisher task's next script call and waits for its id,
+    /// at most the publish timeout (queueing included).
     async fn publish_one(&self, topic: String, event: Event) -> Result<EventId, Error> {
-        let inner = &self.inner;
-        let mut conn = inner.publisher.clone();
-        let mut invocation = inner.script.key(&inner.meta_key);
-        invocation
-            .key(&inner.stream_key)
-            .arg(inner.config.replay_capacity)
-            .arg(topic)
-            .arg(event.as_bytes().as_ref());
-        let timeout = inner.config.publish_timeout;
-        let ids: Vec<String> = tokio::time::timeout(timeout, invocation.invoke_async(&mut conn))
-            .await
-            .map_err(|_| Error::Timeout(timeout))??;
-        let id = ids.first().ok_or(Error::BadReply("no id"))?;
-        id.parse()
-            .map_err(|_| Error::BadReply("an id that is not {epoch}-{seq}"))
+        let timeout = self.inner.config.publish_timeout;
+        let (reply, id) = oneshot::channel();
+        let pending = publisher::Pending {
+            topic,
+            event: event.into_bytes(),
+            reply,
+        };
+        let stopped = || Error::BadReply("nothing: the publisher stopped");
+        tokio::time::timeout(timeout, async {
+            self.inner
+                .publishes
+                .send(pending)
+                .await
+                .map_err(|_| stopped())?;
+            id.await.map_err(|_| stopped())?
+        })
+        .await
+        .map_err(|_| Error::Timeout(timeout))?
     }
 }
 

@@ -314,3 +314,48 @@ async fn malformed_entries_are_skipped_and_counted() {
     assert_eq!(data(&rest[1]), "ours again");
     assert_eq!(backplane.status().malformed, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_publishes_share_script_calls_and_get_contiguous_ids() {
+    const PUBLISHES: u64 = 300;
+    let redis = RedisServer::start();
+    let (hub, _) = node(&redis.url(), |c| c).await;
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let publishes: Vec<_> = (0..PUBLISHES)
+        .map(|i| {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.publish("t", Event::data(&i.to_string())).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for publish in publishes {
+        ids.push(publish.await.unwrap().expect("published"));
+    }
+    ids.sort();
+    let seqs: Vec<u64> = ids.iter().map(EventId::seq).collect();
+    assert_eq!(seqs, (1..=PUBLISHES).collect::<Vec<_>>());
+    // They did not wait for each other's round-trips: many went in one script call.
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let calls: u64 = stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
+        .and_then(|rest| rest.split(',').next()?.parse().ok())
+        .expect("evalsha was called");
+    assert!(
+        calls < PUBLISHES / 2,
+        "{calls} script calls for {PUBLISHES} publishes"
+    );
+}

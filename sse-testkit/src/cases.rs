@@ -266,3 +266,23 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+/// The examples' ticker at `addr` + `path` (ids `0`, `1`, `2`, ...): an independent client
+/// reads its first two ticks, and a reconnect with `Last-Event-ID: 1` gets `retry` first and
+/// then tick `2`, exactly where it left off.
+pub async fn ticker_resumes_after_the_last_event_id(
+    addr: std::net::SocketAddr,
+    path: &str,
+    retry: std::time::Duration,
+) {
+    let first = independent_client_events(addr, path, 2).await;
+    let ids: Vec<_> = first.into_iter().map(|(_, _, id)| id).collect();
+    assert_eq!(ids, [Some("0".to_owned()), Some("1".to_owned())]);
+
+    let mut resumed = Request::get(addr, path)
+        .header("last-event-id", "1")
+        .send()
+        .await;
+    assert_eq!(resumed.next_frame().await, Some(Frame::Retry(retry)));
+    assert_eq!(resumed.next_event().await.last_event_id, "2");
+}

@@ -107,8 +107,6 @@ async fn publish(hub: web::Data<Hub>, body: String) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use actix_web::test;
-    use sse_actix::sse_core::parse::Frame;
-    use sse_testkit::independent_client_events;
 
     use super::*;
 
@@ -128,16 +126,7 @@ mod tests {
     #[actix_web::test]
     async fn ticks_resume_after_the_last_event_id() {
         let addr = serve(web::Data::new(Hub::new(HubConfig::new())));
-        let first = independent_client_events(addr, "/ticks", 2).await;
-        let ids: Vec<_> = first.into_iter().map(|(_, _, id)| id).collect();
-        assert_eq!(ids, [Some("0".to_owned()), Some("1".to_owned())]);
-
-        let mut resumed = sse_testkit::Request::get(addr, "/ticks")
-            .header("last-event-id", "1")
-            .send()
-            .await;
-        assert_eq!(resumed.next_frame().await, Some(Frame::Retry(RETRY)));
-        assert_eq!(resumed.next_event().await.last_event_id, "2");
+        sse_testkit::cases::ticker_resumes_after_the_last_event_id(addr, "/ticks", RETRY).await;
     }
 
     #[actix_web::test]

@@ -90,8 +90,6 @@ async fn publish(State(hub): State<Hub>, body: String) -> (StatusCode, String) {
 mod tests {
     use axum::body::Body;
     use axum::http::Request;
-    use sse_axum::sse_core::parse::Frame;
-    use sse_testkit::independent_client_events;
     use tower::ServiceExt;
 
     use super::*;
@@ -107,16 +105,7 @@ mod tests {
     #[tokio::test]
     async fn ticks_resume_after_the_last_event_id() {
         let addr = serve(app(Hub::new(HubConfig::new()))).await;
-        let ticks = independent_client_events(addr, "/ticks", 2).await;
-        let ids: Vec<_> = ticks.into_iter().map(|(_, _, id)| id).collect();
-        assert_eq!(ids, [Some("0".to_owned()), Some("1".to_owned())]);
-
-        let mut resumed = sse_testkit::Request::get(addr, "/ticks")
-            .header("last-event-id", "1")
-            .send()
-            .await;
-        assert_eq!(resumed.next_frame().await, Some(Frame::Retry(RETRY)));
-        assert_eq!(resumed.next_event().await.last_event_id, "2");
+        sse_testkit::cases::ticker_resumes_after_the_last_event_id(addr, "/ticks", RETRY).await;
     }
 
     #[tokio::test]

@@ -116,8 +116,6 @@ async fn recover(rejection: Rejection) -> Result<impl Reply, Rejection> {
 
 #[cfg(test)]
 mod tests {
-    use sse_testkit::independent_client_events;
-    use sse_warp::sse_core::parse::Frame;
 
     use super::*;
 
@@ -132,16 +130,7 @@ mod tests {
     #[tokio::test]
     async fn ticks_resume_after_the_last_event_id() {
         let addr = start(Hub::new(HubConfig::new())).await;
-        let first = independent_client_events(addr, "/ticks", 2).await;
-        let ids: Vec<_> = first.into_iter().map(|(_, _, id)| id).collect();
-        assert_eq!(ids, [Some("0".to_owned()), Some("1".to_owned())]);
-
-        let mut resumed = sse_testkit::Request::get(addr, "/ticks")
-            .header("last-event-id", "1")
-            .send()
-            .await;
-        assert_eq!(resumed.next_frame().await, Some(Frame::Retry(RETRY)));
-        assert_eq!(resumed.next_event().await.last_event_id, "2");
+        sse_testkit::cases::ticker_resumes_after_the_last_event_id(addr, "/ticks", RETRY).await;
     }
 
     #[tokio::test]
