@@ -263,6 +263,26 @@ mod tests {
         }
     }
 
+    /// The fields of every report, idle or flow.
+    const COMMON_FIELDS: [&str; 16] = [
+        "server",
+        "scenario",
+        "tag",
+        "connections",
+        "subscribers_seen",
+        "subscribers_end",
+        "connect_s",
+        "failed_connects",
+        "rss_base_bytes",
+        "rss_bytes",
+        "rss_per_conn_bytes",
+        "kernel_tcp_per_conn_bytes",
+        "kernel_slab_per_socket_bytes",
+        "server_cpu_s",
+        "loadgen_cpu_s",
+        "duration_s",
+    ];
+
     fn keys(report: &Report) -> Vec<String> {
         let value = serde_json::to_value(report).unwrap();
         let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
@@ -274,23 +294,8 @@ mod tests {
     fn an_idle_report_has_the_fields_bench_report_reads() {
         let args = Args::parse_from(["bench_loadgen", "--connections", "2"]);
         let report = Report::new(&args, &Shared::new(0), measured(&args));
-        let mut expected = vec![
-            "server",
-            "scenario",
-            "tag",
-            "connections",
-            "subscribers_seen",
-            "subscribers_end",
-            "connect_s",
-            "failed_connects",
-            "rss_base_bytes",
-            "rss_bytes",
-            "rss_per_conn_bytes",
-            "kernel_tcp_per_conn_bytes",
-            "kernel_slab_per_socket_bytes",
-            "server_cpu_s",
-            "loadgen_cpu_s",
-            "duration_s",
+        let mut expected = COMMON_FIELDS.to_vec();
+        expected.extend([
             "heartbeat_cpu_pct",
             "heartbeats_per_stream_per_s",
             "child_heartbeats",
@@ -299,7 +304,7 @@ mod tests {
             "delivered_per_s",
             "opened",
             "errors",
-        ];
+        ]);
         expected.sort_unstable();
         assert_eq!(keys(&report), expected);
         assert_eq!(report.rss_per_conn_bytes, 2000.0);
@@ -310,23 +315,8 @@ mod tests {
     fn a_flow_report_has_the_fields_bench_report_reads() {
         let args = Args::parse_from(["bench_loadgen", "--connections", "2", "--messages", "3"]);
         let report = Report::new(&args, &Shared::new(3), measured(&args));
-        let mut expected = vec![
-            "server",
-            "scenario",
-            "tag",
-            "connections",
-            "subscribers_seen",
-            "subscribers_end",
-            "connect_s",
-            "failed_connects",
-            "rss_base_bytes",
-            "rss_bytes",
-            "rss_per_conn_bytes",
-            "kernel_tcp_per_conn_bytes",
-            "kernel_slab_per_socket_bytes",
-            "server_cpu_s",
-            "loadgen_cpu_s",
-            "duration_s",
+        let mut expected = COMMON_FIELDS.to_vec();
+        expected.extend([
             "messages",
             "size",
             "rate",
@@ -342,7 +332,7 @@ mod tests {
             "p999_ms",
             "max_ms",
             "errors",
-        ];
+        ]);
         expected.sort_unstable();
         assert_eq!(keys(&report), expected);
         // Nothing arrived: every expected event (3 messages x 2 streams) is lost.
