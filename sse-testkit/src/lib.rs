@@ -21,6 +21,7 @@
 pub mod cases;
 mod client;
 mod fixture;
+pub mod nginx;
 pub mod redis;
 
 pub use client::{independent_client_events, ForeignEvent, Request, SseResponse, DEADLINE};
