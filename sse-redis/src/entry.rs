@@ -42,31 +42,38 @@ impl fmt::Display for Malformed {
     }
 }
 
-/// The entries of an `XREAD` or `XRANGE` reply (`[[id, [field, value, ..]], ..]`), in
-/// order, each checked.
-pub(crate) fn entries(reply: &Value) -> Vec<Result<Entry, Malformed>> {
+/// The raw entries of an `XRANGE`/`XREVRANGE` reply (`[[id, [field, value, ..]], ..]`).
+pub(crate) fn range_reply(reply: &Value) -> &[Value] {
     match reply {
-        Value::Array(entries) => entries.iter().map(entry).collect(),
-        _ => Vec::new(),
+        Value::Array(entries) => entries,
+        _ => &[],
     }
 }
 
 /// The entries of an `XREAD` reply (`[[key, entries]]`, or nil when the block timed out).
-pub(crate) fn read_reply(reply: &Value) -> Vec<Result<Entry, Malformed>> {
-    let Value::Array(streams) = reply else {
-        return Vec::new();
-    };
-    streams
-        .iter()
-        .filter_map(|stream| match stream {
-            Value::Array(pair) if pair.len() == 2 => Some(entries(&pair[1])),
-            _ => None,
-        })
-        .flatten()
-        .collect()
+pub(crate) fn read_reply(reply: &Value) -> &[Value] {
+    match reply {
+        Value::Array(streams) => match streams.first() {
+            Some(Value::Array(pair)) if pair.len() == 2 => match &pair[1] {
+                Value::Array(entries) => entries,
+                _ => &[],
+            },
+            _ => &[],
+        },
+        _ => &[],
+    }
 }
 
-fn entry(value: &Value) -> Result<Entry, Malformed> {
+/// The stream id of a raw entry, well-formed or not (a read goes on after it either way).
+pub(crate) fn raw_id(entry: &Value) -> Option<String> {
+    match entry {
+        Value::Array(parts) => parts.first().and_then(text).map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// One raw entry, checked.
+pub(crate) fn entry(value: &Value) -> Result<Entry, Malformed> {
     let malformed = |raw_id: Option<&str>, reason| Malformed {
         raw_id: raw_id.map(str::to_owned),
         reason,
@@ -199,7 +206,7 @@ mod tests {
         ] {
             let encoded = std::str::from_utf8(event.as_bytes()).unwrap();
             let reply = Value::Array(vec![raw("7-1", &[("topic", "t"), ("event", encoded)])]);
-            let got = entries(&reply);
+            let got: Vec<_> = range_reply(&reply).iter().map(entry).collect();
             let [Ok(entry)] = got.as_slice() else {
                 panic!("{encoded:?} did not decode: {got:?}")
             };
@@ -234,7 +241,7 @@ mod tests {
             (Value::Int(3), "not an entry"),
         ];
         for (value, reason) in cases {
-            let got = entries(&Value::Array(vec![value]));
+            let got = [entry(&value)];
             let [Err(err)] = got.as_slice() else {
                 panic!("expected one malformed entry, got {got:?}")
             };
@@ -245,6 +252,7 @@ mod tests {
     #[test]
     fn a_timed_out_read_has_no_entries() {
         assert!(read_reply(&Value::Nil).is_empty());
+        assert_eq!(raw_id(&raw("5-2", &[])).as_deref(), Some("5-2"));
         let reply = Value::Array(vec![Value::Array(vec![
             bulk("sse:events"),
             Value::Array(vec![raw(

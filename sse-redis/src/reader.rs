@@ -26,7 +26,7 @@ pub(crate) struct Reader {
     pub(crate) stop: CancellationToken,
     /// The last id delivered into the hub, the one the next must follow.
     pub(crate) last: Option<EventId>,
-    /// The stream id the next read starts after (also past malformed entries).
+    /// The stream id the next read starts after: the last entry read, well-formed or not.
     pub(crate) read_after: String,
     /// Whether the ring was filled from the stream (once, at the node's start).
     pub(crate) filled: bool,
@@ -116,8 +116,14 @@ impl Reader {
             .arg(self.config.replay_capacity)
             .query_async(conn)
             .await?;
+        let newest = entry::range_reply(&newest);
+        // Follow on from the newest entry, whatever it is (never from the start of a stream
+        // whose entries were not delivered).
+        if let Some(id) = newest.first().and_then(entry::raw_id) {
+            self.read_after = id;
+        }
         let mut run: Vec<Entry> = Vec::new();
-        for entry in entry::entries(&newest) {
+        for entry in newest.iter().map(entry::entry) {
             match entry {
                 // Newest first: keep going while each is the predecessor of the one before.
                 Ok(entry) => {
@@ -170,7 +176,12 @@ impl Reader {
                 Ok(reply) => reply,
                 Err(err) => return Stop::Lost(err),
             };
-            for entry in entry::read_reply(&reply) {
+            let entries = entry::read_reply(&reply);
+            // The next read goes on after the last entry, well-formed or not.
+            if let Some(id) = entries.last().and_then(entry::raw_id) {
+                self.read_after = id;
+            }
+            for entry in entries.iter().map(entry::entry) {
                 let delivered = match entry {
                     Ok(entry) => self.deliver(entry),
                     Err(malformed) => {
@@ -188,7 +199,6 @@ impl Reader {
     /// Delivers one entry, after a gap signal if it does not follow the last one.
     fn deliver(&mut self, entry: Entry) -> Result<(), DeliverError> {
         let id = entry.id;
-        self.read_after = id.to_string();
         if let Some(last) = self.last {
             if id <= last {
                 return Ok(());
@@ -213,22 +223,8 @@ impl Reader {
         }
     }
 
-    fn skip(&mut self, malformed: &Malformed) {
+    fn skip(&self, malformed: &Malformed) {
         self.status.malformed.fetch_add(1, Ordering::Relaxed);
         tracing::error!(error = %malformed, "SSE backplane: skipping a malformed stream entry");
-        if let Some(id) = &malformed.raw_id {
-            if id_after(id, &self.read_after) {
-                self.read_after.clone_from(id);
-            }
-        }
     }
-}
-
-/// Whether stream id `id` comes after `than` (both `ms-seq`; an unparsable one never does).
-fn id_after(id: &str, than: &str) -> bool {
-    let parse = |s: &str| -> Option<(u64, u64)> {
-        let (ms, seq) = s.split_once('-')?;
-        Some((ms.parse().ok()?, seq.parse().ok()?))
-    };
-    matches!((parse(id), parse(than)), (Some(a), Some(b)) if a > b)
 }

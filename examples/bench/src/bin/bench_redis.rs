@@ -132,7 +132,7 @@ async fn nodes(args: &Args, path: Path, run: &str, gap_policy: GapPolicy) -> Nod
     let prefix = format!("bench-{}-{run}", std::process::id());
     match path {
         Path::InMemory => {
-            let hub = Hub::new(hub_config.clone());
+            let hub = Hub::new(hub_config);
             Nodes {
                 publish: hub.clone(),
                 read: hub,
@@ -372,7 +372,6 @@ async fn moved_client(args: &Args, path: Path) -> serde_json::Value {
         }
     }
     let _ = task.await;
-    let _ = args;
     json!({
         "bench": "moved_client",
         "path": format!("{path:?}"),
