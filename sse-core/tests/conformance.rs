@@ -2,6 +2,8 @@
 //! one byte at a time, in their original chunks, and split in two at every byte position),
 //! and encoder cases 122–143 of CASES.md written out as a table.
 
+mod vectors;
+
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -10,6 +12,7 @@ use sse_core::{
     parse::{Decoder, Frame},
     Event, EventError,
 };
+use vectors::{repeated, unescape};
 
 /// What a run observably does, in order (the `expected` list of a case).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,45 +26,6 @@ enum Effect {
     Retry(u64),
     /// End of the n-th body (1-based).
     Eof(usize),
-}
-
-/// Undoes the Rust byte-string escapes of `cases.json`: `\n \r \t \0 \\ \" \xNN`.
-fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut utf8 = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push(b'\n'),
-            Some('r') => out.push(b'\r'),
-            Some('t') => out.push(b'\t'),
-            Some('0') => out.push(0),
-            Some('\\') => out.push(b'\\'),
-            Some('"') => out.push(b'"'),
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                out.push(u8::from_str_radix(&hex, 16).expect("bad \\x escape"));
-            }
-            other => panic!("unknown escape \\{other:?} in {text:?}"),
-        }
-    }
-    out
-}
-
-/// Concatenates a list of `[text, repeat]` pairs, each text transformed by `f`.
-fn repeated(pairs: &Value, f: impl Fn(&str) -> Vec<u8>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for pair in pairs.as_array().unwrap() {
-        let piece = f(pair[0].as_str().unwrap());
-        for _ in 0..pair[1].as_u64().unwrap() {
-            out.extend_from_slice(&piece);
-        }
-    }
-    out
 }
 
 /// Parses a decimal string of any length, saturating at `u64::MAX`.
