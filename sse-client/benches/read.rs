@@ -1,23 +1,31 @@
-//! Events per second for one client reading a fast local stream, for sse-client and the two
-//! clients it is compared with (LaunchDarkly's eventsource-client 0.18, reqwest-eventsource
-//! 0.6), reading the same server in the same run: 100-byte events, and 4 KiB multi-line
-//! events.
+//! Events per second and CPU per event for one client reading a fast local stream, for
+//! sse-client and the two clients it is compared with (LaunchDarkly's eventsource-client
+//! 0.18, reqwest-eventsource 0.6), reading the same server in the same run: 100-byte events,
+//! and 4 KiB multi-line events.
 //!
-//! `cargo bench -p sse-client --bench read`
+//! `cargo bench -p sse-client --bench read` (`-- read/` for events/s only, `-- cpu/` for the
+//! client's CPU only)
 //!
 //! The server runs on its own thread and runtime and writes a prepared body as fast as the
 //! socket takes it; each iteration connects a new client (over plain HTTP/1.1), reads every
-//! event of one body, and drops the client.
+//! event of one body, and drops the client. The `read/` groups measure wall-clock time (so
+//! events/s); the `cpu/` groups measure the CPU time of the client's thread alone (its
+//! runtime is single-threaded and the server is another thread), so their "throughput" is
+//! events per CPU-second of the client: CPU per million events is 10^6 divided by it.
 
-use std::hint::black_box;
+mod clients;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::StreamExt;
 use sse_core::Event;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
+
+use clients::{Clients, Kind};
 
 /// Events of about 100 bytes on the wire: a type, an id and a small JSON document.
 fn small_event(n: usize) -> Event {
@@ -89,68 +97,58 @@ fn serve(body: Vec<u8>) -> SocketAddr {
     addr
 }
 
-async fn sse_client(url: &str, count: usize) {
-    use sse_client::{EventSource, Item};
-
-    let client = reqwest::Client::new();
-    let request = client.get(url).build().unwrap();
-    let mut events = EventSource::new(client, request);
-    let mut read = 0;
-    while read < count {
-        match events.next().await {
-            Some(Ok(Item::Event(event))) => {
-                black_box(event);
-                read += 1;
-            }
-            Some(Ok(_)) => {}
-            other => panic!("sse-client: {other:?}"),
+/// Connects a new client of `kind` to `url` and reads `count` events.
+async fn read_events(kind: Kind, url: &str, count: usize) {
+    let mut events = Clients::new().events(kind, url).take(count);
+    while let Some(event) = events.next().await {
+        if let Err(err) = event {
+            panic!("{err}");
         }
     }
 }
 
-async fn eventsource_client(url: &str, count: usize) {
-    use es::Client as _;
-    use eventsource_client as es;
+/// The CPU time of the calling thread, from `/proc/thread-self/schedstat` (nanoseconds on
+/// the CPU; no `unsafe` `clock_gettime` needed).
+#[derive(Debug)]
+struct ThreadCpu;
 
-    let transport = launchdarkly_sdk_transport::HyperTransport::builder()
-        .build_http()
-        .unwrap();
-    let client = es::ClientBuilder::for_url(url)
-        .unwrap()
-        .reconnect(es::ReconnectOptions::reconnect(false).build())
-        .build_with_transport(transport);
-    let mut events = client.stream();
-    let mut read = 0;
-    while read < count {
-        match events.next().await {
-            Some(Ok(es::SSE::Event(event))) => {
-                black_box(event);
-                read += 1;
-            }
-            Some(Ok(_)) => {}
-            other => panic!("eventsource-client: {other:?}"),
-        }
+fn thread_cpu_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("this bench reads /proc/thread-self/schedstat (Linux)");
+    stat.split_whitespace()
+        .next()
+        .and_then(|ns| ns.parse().ok())
+        .expect("schedstat starts with the nanoseconds on the CPU")
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = Duration;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> Duration {
+        Duration::from_nanos(thread_cpu_ns().saturating_sub(start))
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Nanoseconds, as wall-clock time is.
+        static WALL_TIME: WallTime = WallTime;
+        WALL_TIME.formatter()
     }
 }
 
-async fn reqwest_eventsource(url: &str, count: usize) {
-    use reqwest_eventsource::{Event, EventSource};
-
-    let mut events = EventSource::get(url);
-    let mut read = 0;
-    while read < count {
-        match events.next().await {
-            Some(Ok(Event::Message(event))) => {
-                black_box(event);
-                read += 1;
-            }
-            Some(Ok(Event::Open)) => {}
-            other => panic!("reqwest-eventsource: {other:?}"),
-        }
-    }
-}
-
-fn read(c: &mut Criterion) {
+/// One group per event size, named `{prefix}/{size}`, each client reading the same server.
+fn read_with<M: Measurement>(c: &mut Criterion<M>, prefix: &str) {
     let runtime: Runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -163,23 +161,34 @@ fn read(c: &mut Criterion) {
         let body = body(count, event);
         let wire_bytes = body.len() / count;
         let url = format!("http://{}/events", serve(body));
-        let mut group = c.benchmark_group(format!("read/{name}"));
+        let mut group = c.benchmark_group(format!("{prefix}/{name}"));
         group.throughput(Throughput::Elements(count as u64));
         group.sample_size(20);
         group.measurement_time(Duration::from_secs(6));
-        eprintln!("read/{name}: {count} events of {wire_bytes} bytes on the wire per connection");
-        group.bench_function("sse-client", |b| {
-            b.iter(|| runtime.block_on(sse_client(&url, count)));
-        });
-        group.bench_function("eventsource-client", |b| {
-            b.iter(|| runtime.block_on(eventsource_client(&url, count)));
-        });
-        group.bench_function("reqwest-eventsource", |b| {
-            b.iter(|| runtime.block_on(reqwest_eventsource(&url, count)));
-        });
+        eprintln!(
+            "{prefix}/{name}: {count} events of {wire_bytes} bytes on the wire per connection"
+        );
+        for kind in Kind::ALL {
+            group.bench_function(kind.name(), |b| {
+                b.iter(|| runtime.block_on(read_events(kind, &url, count)));
+            });
+        }
         group.finish();
     }
 }
 
-criterion_group!(benches, read);
-criterion_main!(benches);
+fn read(c: &mut Criterion) {
+    read_with(c, "read");
+}
+
+fn cpu(c: &mut Criterion<ThreadCpu>) {
+    read_with(c, "cpu");
+}
+
+criterion_group!(wall_clock, read);
+criterion_group! {
+    name = client_cpu;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = cpu
+}
+criterion_main!(wall_clock, client_cpu);
