@@ -15,6 +15,13 @@ use crate::publish::{PublishError, Publisher};
 use crate::report::{Finding, Timing};
 
 /// How much a case's verdict counts.
+///
+/// ```
+/// use sse_conformance::{Level, CASES};
+///
+/// let should: Vec<&str> = CASES.iter().filter(|c| c.level == Level::Should).map(|c| c.id).collect();
+/// assert_eq!(should, ["leading-retry", "heartbeat-interval", "x-accel-buffering"]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -37,6 +44,13 @@ impl fmt::Display for Level {
 }
 
 /// A hook or ability a case needs from the target; without it the case is skipped.
+///
+/// ```
+/// use sse_conformance::{Capability, CASES};
+///
+/// let resume = CASES.iter().find(|c| c.id == "resume-last-event-id").unwrap();
+/// assert_eq!(resume.needs, Some(Capability::Publish));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Capability {
@@ -85,6 +99,10 @@ macro_rules! case {
 const PUBLISH: Option<Capability> = Some(Capability::Publish);
 
 /// Every case, in the order they run.
+///
+/// ```
+/// assert!(sse_conformance::CASES.iter().any(|case| case.id == "injection-cr"));
+/// ```
 pub static CASES: &[Case] = &[
     case!("status-200", "HTML 9.2.3 (processing model)", Must, None,
         "The stream answers 200; any other status makes EventSource fail or stop.", "200"),
@@ -189,7 +207,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) client: &'a Client,
     pub(crate) settings: &'a Settings,
     nonce: String,
-    seq: std::cell::Cell<u32>,
+    seq: std::sync::atomic::AtomicU32,
 }
 
 impl<'a> Ctx<'a> {
@@ -199,7 +217,7 @@ impl<'a> Ctx<'a> {
             client,
             settings,
             nonce: format!("c{:08x}", fastrand::u32(..)),
-            seq: std::cell::Cell::new(0),
+            seq: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -249,8 +267,7 @@ impl<'a> Ctx<'a> {
     /// A fresh label: the run's nonce and a sequence number, which starts the data of every
     /// event the checker publishes, so that other traffic on the stream is told apart.
     fn label(&self) -> String {
-        let n = self.seq.get() + 1;
-        self.seq.set(n);
+        let n = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         format!("{}-{n}", self.nonce)
     }
 

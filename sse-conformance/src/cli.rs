@@ -107,6 +107,12 @@ pub struct Options {
 }
 
 /// A command line that can't run: the message says what to change.
+///
+/// ```
+/// let options = sse_conformance::Options::from_args(["sse-conformance", "--dry-run", "--only", "nope"]).unwrap();
+/// let err = options.case_ids().unwrap_err();
+/// assert!(err.to_string().contains("no case matches"));
+/// ```
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
@@ -246,6 +252,11 @@ impl Options {
 
     /// The case list as `--dry-run` prints it.
     ///
+    /// ```
+    /// let options = sse_conformance::Options::from_args(["sse-conformance", "--dry-run"]).unwrap();
+    /// assert!(options.dry_run_text().unwrap().starts_with("status-200"));
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`case_ids`](Self::case_ids).
@@ -301,6 +312,15 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Runs every selected case against every target of `options` (targets side by side,
 /// each target's cases one after another).
 ///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let options = sse_conformance::Options::from_args(["sse-conformance", "http://127.0.0.1:3000/events"]).unwrap();
+/// let report = sse_conformance::check(&options).await.unwrap();
+/// print!("{}", report.to_text());
+/// # }
+/// ```
+///
 /// # Errors
 ///
 /// A [`UsageError`] when the options can't run (bad URL, hook, header, case id,
@@ -322,6 +342,14 @@ pub async fn check(options: &Options) -> Result<Report, UsageError> {
 /// The whole binary: parses `args`, runs, prints the report to stdout (GitHub Actions
 /// annotations to stderr when `GITHUB_ACTIONS=true`), writes `--json`/`--junit`, and
 /// returns the exit code (see [`exit`]).
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let code = sse_conformance::run(std::env::args_os()).await;
+/// std::process::exit(code.into());
+/// # }
+/// ```
 pub async fn run<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,

@@ -11,6 +11,10 @@ use serde::Serialize;
 use crate::cases::{Case, Level};
 
 /// A case's verdict.
+///
+/// ```
+/// assert_eq!(sse_conformance::Verdict::Fail.to_string(), "FAIL");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -36,6 +40,11 @@ impl fmt::Display for Verdict {
 }
 
 /// A measured time against its tolerance, in milliseconds.
+///
+/// ```
+/// let timing = sse_conformance::Timing { measured_ms: 12, tolerance_ms: 1000 };
+/// assert!(timing.measured_ms <= timing.tolerance_ms);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Timing {
     /// What was measured.
@@ -101,7 +110,13 @@ impl Finding {
     }
 }
 
-/// How a result relates to the baseline file.
+/// How a result relates to the baseline file (see [`Report::apply_baseline`]).
+///
+/// ```
+/// use sse_conformance::BaselineMark;
+///
+/// assert_ne!(BaselineMark::ExpectedFailure, BaselineMark::NowPasses);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BaselineMark {
@@ -112,6 +127,14 @@ pub enum BaselineMark {
 }
 
 /// One case's result on one target.
+///
+/// ```
+/// # async fn f(report: sse_conformance::Report) {
+/// for outcome in &report.targets[0].outcomes {
+///     println!("{} {}: expected {}, got {}", outcome.verdict, outcome.id, outcome.expected, outcome.actual);
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct Outcome {
     /// The case's stable id.
@@ -154,13 +177,19 @@ impl Outcome {
         }
     }
 
-    /// Whether this result fails the run: a failure the baseline does not expect.
+    /// Whether this result fails the run: a failure the baseline does not expect (see the
+    /// example on [`Report`]).
     pub fn fails_run(&self) -> bool {
         self.verdict == Verdict::Fail && self.baseline != Some(BaselineMark::ExpectedFailure)
     }
 }
 
 /// Every result of one target.
+///
+/// ```
+/// let target = sse_conformance::TargetReport { url: "http://127.0.0.1:1/events".into(), error: None, outcomes: vec![] };
+/// assert!(target.outcomes.is_empty());
+/// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetReport {
     /// The endpoint's URL.
@@ -172,17 +201,32 @@ pub struct TargetReport {
     pub outcomes: Vec<Outcome>,
 }
 
-/// A whole run: every target's results.
+/// A whole run: every target's results, and its formats.
 ///
 /// ```
-/// use sse_conformance::{Report, TargetReport};
+/// use sse_conformance::{exit, Baseline, Level, Outcome, Report, TargetReport, Verdict};
 ///
-/// let report = Report {
-///     strict: false,
-///     targets: vec![TargetReport { url: "http://127.0.0.1:1/events".into(), error: Some("connection refused".into()), outcomes: vec![] }],
+/// let failed = Outcome {
+///     id: "cache-control", section: "HTML 9.2.7", level: Level::Must, verdict: Verdict::Fail,
+///     requirement: "Cache-Control has no-cache", expected: "no-cache", actual: "(absent)".into(),
+///     timing: None, elapsed_ms: 3, baseline: None,
 /// };
-/// assert_eq!(report.exit_code(), sse_conformance::exit::CONNECTION);
-/// assert!(report.to_junit().contains("<testsuites"));
+/// let url = "http://127.0.0.1:3000/events";
+/// let mut report = Report {
+///     strict: false,
+///     targets: vec![TargetReport { url: url.into(), error: None, outcomes: vec![failed] }],
+/// };
+/// assert_eq!(report.exit_code(), exit::FAILURE);
+/// assert_eq!(report.failures().count(), 1);
+/// assert!(report.to_text().contains("FAIL"));
+/// assert!(report.to_json().contains("\"verdict\": \"fail\""));
+/// assert!(report.to_junit().contains("<failure"));
+/// assert!(report.github_annotations().starts_with("::error title=sse-conformance cache-control"));
+/// assert!(report.github_summary().contains("## SSE conformance"));
+///
+/// report.apply_baseline(&Baseline::parse("cache-control\n"));
+/// assert_eq!(report.exit_code(), exit::PASS);
+/// assert!(!report.targets[0].outcomes[0].fails_run());
 /// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -193,6 +237,12 @@ pub struct Report {
 }
 
 /// The exit codes of the `sse-conformance` binary.
+///
+/// ```
+/// use sse_conformance::exit;
+///
+/// assert_eq!([exit::PASS, exit::FAILURE, exit::USAGE, exit::CONNECTION], [0, 1, 2, 3]);
+/// ```
 pub mod exit {
     /// Every case that counts passed (skipped and informational results don't count).
     pub const PASS: u8 = 0;
@@ -217,7 +267,8 @@ impl Report {
         }
     }
 
-    /// Every result that fails the run, with its target's URL.
+    /// Every result that fails the run, with its target's URL (see the example on
+    /// [`Report`], as for every method here).
     pub fn failures(&self) -> impl Iterator<Item = (&str, &Outcome)> {
         self.targets.iter().flat_map(|target| {
             target
@@ -523,6 +574,7 @@ fn gh_property(text: &str) -> String {
 /// assert!(baseline.lists("http://b/events", "resume-query"));
 /// assert!(baseline.lists("http://a/events", "leading-retry"));
 /// assert!(!baseline.lists("http://b/events", "leading-retry"));
+/// assert_eq!(baseline.ids().count(), 2);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Baseline {
