@@ -284,7 +284,20 @@ impl Client {
         )
         .await
         .map_err(|_| ClientError::Timeout("connect"))?
-        .map_err(ClientError::Connect)?;
+        .map_err(|err| {
+            // A server that offers no h2 may end the handshake with this alert (RFC 7301 3.2).
+            let refused = err
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<rustls::Error>())
+                == Some(&rustls::Error::AlertReceived(
+                    rustls::AlertDescription::NoApplicationProtocol,
+                ));
+            if refused && version == HttpVersion::Http2 {
+                ClientError::NoHttp2("the server refused ALPN h2".into())
+            } else {
+                ClientError::Connect(err)
+            }
+        })?;
         let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
         if version == HttpVersion::Http2 && !http2 {
             return Err(ClientError::NoHttp2("ALPN did not choose h2".into()));

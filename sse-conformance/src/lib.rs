@@ -97,3 +97,14 @@ async fn run_target(
         outcomes,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_check_can_be_spawned_on_a_multi_threaded_runtime() {
+        fn assert_send<T: Send>(_: &T) {}
+        let options =
+            crate::Options::from_args(["sse-conformance", "http://127.0.0.1:1/"]).unwrap();
+        assert_send(&crate::check(&options));
+    }
+}

@@ -39,20 +39,35 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_millis(250);
 
 /// Serves the hub with `flaws` on a free port until the test ends.
 pub(crate) async fn serve(flaws: Flaws) -> SocketAddr {
+    serve_with(flaws, None).await
+}
+
+/// Serves the hub with `flaws` over TLS (HTTP/1.1 only, by ALPN) on a free port.
+pub(crate) async fn serve_tls(flaws: Flaws, tls: tokio_rustls::TlsAcceptor) -> SocketAddr {
+    serve_with(flaws, Some(tls)).await
+}
+
+async fn serve_with(flaws: Flaws, tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let hub = Feed::new();
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let hub = hub.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
                     let hub = hub.clone();
                     async move { Ok::<_, Infallible>(route(&hub, flaws, request).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
+                let http = hyper::server::conn::http1::Builder::new();
+                let _ = match tls {
+                    None => http.serve_connection(TokioIo::new(tcp), service).await,
+                    Some(tls) => match tls.accept(tcp).await {
+                        Ok(stream) => http.serve_connection(TokioIo::new(stream), service).await,
+                        Err(_) => return,
+                    },
+                };
             });
         }
     });

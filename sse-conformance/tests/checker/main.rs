@@ -9,6 +9,7 @@ mod feed;
 mod h2_connection;
 mod hand;
 mod own;
+mod tls;
 
 use sse_conformance::{Options, Outcome, Report, Verdict};
 
