@@ -870,20 +870,20 @@ async fn leading_retry(ctx: &Ctx<'_>) -> Outcome {
     }
 }
 
-/// Reads and drops everything the stream sends until `until`; `Err` when it ends first.
+/// Reads and drops everything the stream sends until `until`; `Err` saying how the stream
+/// ended when it ends first.
 async fn watch(response: &mut Response, until: Instant) -> Result<(), String> {
     loop {
-        match response.next_chunk(until).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return Err(format!(
-                    "the stream ended after {} ms",
-                    response.opened().elapsed().as_millis()
-                ))
-            }
+        let (ended, why) = match response.next_chunk(until).await {
+            Ok(Some(_)) => continue,
             Err(ReadError::Timeout) => return Ok(()),
-            Err(err) => return Err(err.to_string()),
-        }
+            Ok(None) => ("ended", String::new()),
+            Err(err) => ("was cut", format!(" ({err})")),
+        };
+        return Err(format!(
+            "the stream {ended} after {} ms{why}",
+            response.opened().elapsed().as_millis()
+        ));
     }
 }
 
@@ -912,7 +912,8 @@ async fn idle_survival(ctx: &Ctx<'_>) -> Outcome {
     let until = response.opened() + ctx.settings.idle;
     if let Err(why) = watch(&mut response, until).await {
         return Ok(Finding::fail(format!(
-            "{why} of a {} ms idle period",
+            "{why}, within a {} ms idle period: proxies close streams that stay silent, \
+             heartbeats keep them open",
             ctx.settings.idle.as_millis()
         )));
     }

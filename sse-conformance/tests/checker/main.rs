@@ -8,6 +8,7 @@ mod demo;
 mod feed;
 mod h2_connection;
 mod hand;
+mod nginx;
 mod own;
 mod tls;
 
