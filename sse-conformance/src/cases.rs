@@ -762,13 +762,19 @@ async fn resume_unknown(ctx: &Ctx<'_>) -> Outcome {
     let m = ctx.label();
     ctx.publish(&m).await?;
     let deadline = ctx.deadline();
-    let mut before = Vec::new();
+    let mut before: Vec<(String, usize)> = Vec::new();
+    let mut replayed = 0;
     loop {
         match next_event(&mut response, deadline).await {
             Ok(Some(message)) if message.data == m => break,
             Ok(Some(message)) => {
-                if before.len() < 16 {
-                    before.push(message.event);
+                replayed += usize::from(ctx.is_ours(&message));
+                // Counted by type, in order of first appearance; a few types are enough to
+                // describe what the server chose, and the list stays bounded.
+                if let Some((_, count)) = before.iter_mut().find(|(e, _)| *e == message.event) {
+                    *count += 1;
+                } else if before.len() < 8 {
+                    before.push((message.event, 1));
                 }
             }
             Ok(None) | Err(_) => {
@@ -781,14 +787,19 @@ async fn resume_unknown(ctx: &Ctx<'_>) -> Outcome {
     let described = if before.is_empty() {
         "nothing before the new event (a silent gap)".to_owned()
     } else {
-        format!(
-            "before the new event: {} event(s) of type {}",
-            before.len(),
-            before.join(", ")
-        )
+        let types: Vec<String> = before
+            .iter()
+            .map(|(event, count)| format!("{event} x{count}"))
+            .collect();
+        let replay = if replayed > 0 {
+            format!(" ({replayed} of this run's earlier events: a replay from the oldest held)")
+        } else {
+            String::new()
+        };
+        format!("before the new event: {}{replay}", types.join(", "))
     };
     Ok(match gap_event {
-        Some(name) if before.iter().any(|event| event == name) => Finding::pass(described),
+        Some(name) if before.iter().any(|(event, _)| event == name) => Finding::pass(described),
         Some(name) => Finding::fail(format!("no `{name}` event: {described}")),
         None => Finding::info(described),
     })

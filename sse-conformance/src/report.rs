@@ -384,17 +384,12 @@ impl Report {
         let failed: usize = self
             .targets
             .iter()
-            .map(|t| {
-                if t.error.is_some() {
-                    1
-                } else {
-                    t.outcomes.iter().filter(|o| o.fails_run()).count()
-                }
-            })
+            .map(|t| t.outcomes.iter().filter(|o| o.fails_run()).count())
             .sum();
+        let errors = self.targets.iter().filter(|t| t.error.is_some()).count();
         let _ = writeln!(
             out,
-            "<testsuites name=\"sse-conformance\" tests=\"{all}\" failures=\"{failed}\">"
+            "<testsuites name=\"sse-conformance\" tests=\"{all}\" failures=\"{failed}\" errors=\"{errors}\">"
         );
         for target in &self.targets {
             let url = xml(&target.url);
