@@ -134,7 +134,10 @@ pub static CASES: &[Case] = &[
     case!("resume-query", "EventSource polyfills' lastEventId query parameter", Must, PUBLISH,
         "A reconnect with ?lastEventId= gets exactly the missed events, in order, no duplicates.", "B, C, then the new event M"),
     case!("resume-unknown-id", "HTML 9.2.4; the server's declared gap policy", Info, PUBLISH,
-        "An unknown or too-old Last-Event-ID yields a declared gap signal (--gap-event) or a documented choice.",
+        "An unknown Last-Event-ID yields a declared gap signal (--gap-event) or a documented choice.",
+        "a gap event when --gap-event is given; otherwise reported"),
+    case!("resume-too-old-id", "HTML 9.2.4; the server's declared gap policy", Info, PUBLISH,
+        "A Last-Event-ID older than the replay buffer (--replay-size) yields a declared gap signal (--gap-event) or a documented choice.",
         "a gap event when --gap-event is given; otherwise reported"),
     case!("injection-cr", "HTML 9.2.5 (CR ends a line)", Must, PUBLISH,
         "Data with a CR arrives as one event with the same data (CR as a line break).", "one event, same data"),
@@ -172,6 +175,7 @@ pub(crate) struct Settings {
     pub(crate) idle: Duration,
     pub(crate) proxy_timeout: Duration,
     pub(crate) gap_event: Option<String>,
+    pub(crate) replay_size: Option<u32>,
 }
 
 /// One endpoint under test.
@@ -368,6 +372,7 @@ pub(crate) async fn run(case: &Case, ctx: &Ctx<'_>) -> Outcome {
         "resume-last-event-id" => resume(ctx, Resume::Header).await,
         "resume-query" => resume(ctx, Resume::Query).await,
         "resume-unknown-id" => resume_unknown(ctx).await,
+        "resume-too-old-id" => resume_too_old(ctx).await,
         "injection-cr" => injection(ctx, " a\rb", "a raw CR in the data ended the data line (split data at CR, LF and CRLF into data: lines)").await,
         "injection-lf" => injection(ctx, " a\nb", "a raw LF in the data ended the data line (split data at CR, LF and CRLF into data: lines)").await,
         "injection-crlf" => injection(ctx, " a\r\nb", "a raw CRLF in the data ended the data line (split data at CR, LF and CRLF into data: lines)").await,
@@ -743,7 +748,40 @@ async fn resume(ctx: &Ctx<'_>, via: Resume) -> Outcome {
 
 async fn resume_unknown(ctx: &Ctx<'_>) -> Outcome {
     let unknown = format!("{}-unknown-id", ctx.nonce);
-    let value = HeaderValue::from_str(&unknown).expect("the nonce is a header value");
+    gap_check(ctx, &unknown, "an unknown").await
+}
+
+async fn resume_too_old(ctx: &Ctx<'_>) -> Outcome {
+    let Some(size) = ctx.settings.replay_size else {
+        return Ok(Finding::skipped(
+            "needs --replay-size N (how many events the service holds for replay)",
+        ));
+    };
+    let mut first = ctx.open_default().await?;
+    let a = ctx.label();
+    ctx.publish(&a).await?;
+    let id = match ctx.next_ours(&mut first, ctx.deadline()).await {
+        Ok(message) if !message.last_event_id.is_empty() => message.last_event_id,
+        Ok(_) => return Ok(Finding::fail("the event carries no id to resume from")),
+        Err(err) => {
+            return Ok(Finding::fail(format!(
+                "the published event did not arrive ({err})"
+            )))
+        }
+    };
+    drop(first);
+    // One more than the buffer holds, so that the event right after A is gone too.
+    for _ in 0..=size {
+        ctx.publish(&ctx.label()).await?;
+    }
+    gap_check(ctx, &id, "a too-old").await
+}
+
+/// Reconnects with `id` (`what` says how it is wrong), publishes a marker and reports what
+/// came before it; with `--gap-event`, passes only when that event came.
+async fn gap_check(ctx: &Ctx<'_>, id: &str, what: &str) -> Outcome {
+    let value = HeaderValue::from_str(id)
+        .map_err(|_| Problem(format!("the id {id:?} can't be sent as a header")))?;
     let mut response = ctx
         .open(
             &[(HeaderName::from_static("last-event-id"), value)],
@@ -753,7 +791,7 @@ async fn resume_unknown(ctx: &Ctx<'_>) -> Outcome {
         .await?;
     let gap_event = ctx.settings.gap_event.as_deref();
     if response.status != http::StatusCode::OK {
-        let actual = format!("answered {} to an unknown Last-Event-ID", response.status);
+        let actual = format!("answered {} to {what} Last-Event-ID", response.status);
         return Ok(match gap_event {
             Some(_) => Finding::fail(actual),
             None => Finding::info(actual),

@@ -94,6 +94,10 @@ pub struct Options {
     /// resume-unknown-id a required case.
     #[arg(long, value_name = "EVENT")]
     gap_event: Option<String>,
+    /// How many events the service holds for replay; resume-too-old-id publishes one more
+    /// than that to push an id out (skipped without it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    replay_size: Option<u32>,
     /// Write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -182,6 +186,7 @@ impl Options {
             idle: self.idle,
             proxy_timeout: self.proxy_timeout,
             gap_event: self.gap_event.clone(),
+            replay_size: self.replay_size,
         }
     }
 

@@ -13,11 +13,20 @@ async fn the_demo_passes_every_case_on_all_three_frameworks_side_by_side() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = Config::default().with_framework(framework);
         config.heartbeat_ms = 250;
+        config.replay = 20;
         running.push(sse_examples::serve(config, listener).await.unwrap());
     }
     let urls: Vec<String> = running.iter().map(|app| app.url("/events")).collect();
     let mut args: Vec<&str> = urls.iter().map(String::as_str).collect();
-    args.extend(["--publish", PUBLISH, "--strict", "--gap-event", "sse-gap"]);
+    args.extend([
+        "--publish",
+        PUBLISH,
+        "--strict",
+        "--gap-event",
+        "sse-gap",
+        "--replay-size",
+        "20",
+    ]);
     let report = check(&args).await;
 
     let text = report.to_text();
