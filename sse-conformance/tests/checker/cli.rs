@@ -64,6 +64,14 @@ async fn usage_errors_exit_2() {
             "http://127.0.0.1:1/events",
         ],
         &["-H", "no colon", "http://127.0.0.1:1/events"],
+        &[
+            "--publish",
+            "POST /a",
+            "--publish",
+            "POST /b",
+            "http://127.0.0.1:1/events",
+        ],
+        &["--http1", "--http2", "http://127.0.0.1:1/events"],
         &["ftp://127.0.0.1/events"],
         &[],
     ] {

@@ -4,7 +4,7 @@ use sse_conformance::{exit, Level, Verdict};
 use sse_examples::{Config, Framework};
 use tokio::net::TcpListener;
 
-use crate::{check, PUBLISH};
+use crate::{assert_fails, check, PUBLISH};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_passes_every_case_on_all_three_frameworks_side_by_side() {
@@ -63,4 +63,31 @@ async fn the_demo_passes_every_case_on_all_three_frameworks_side_by_side() {
     for app in running {
         app.shutdown().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn request_headers_reach_the_stream_and_the_publish_hook() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = Config::default().with_token("s3cret");
+    let app = sse_examples::serve(config, listener).await.unwrap();
+    let url = app.url("/events");
+    let only = ["--only", "status-200,first-event-prompt"];
+
+    let report = check(&[&url, "--publish", PUBLISH, only[0], only[1]]).await;
+    assert_fails(&report, "status-200", "401");
+    assert_fails(&report, "first-event-prompt", "401");
+
+    let auth = ["-H", "Authorization: Bearer s3cret"];
+    let report = check(&[
+        &url,
+        "--publish",
+        PUBLISH,
+        auth[0],
+        auth[1],
+        only[0],
+        only[1],
+    ])
+    .await;
+    assert_eq!(report.exit_code(), exit::PASS, "{}", report.to_text());
+    app.shutdown().await.unwrap();
 }
