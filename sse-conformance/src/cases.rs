@@ -202,7 +202,7 @@ impl From<PublishError> for Problem {
     }
 }
 
-type Outcome = Result<Finding, Problem>;
+type CaseResult = Result<Finding, Problem>;
 
 /// What a case run sees: the target, the client and the settings, plus the run's nonce that
 /// marks the checker's own events.
@@ -355,7 +355,7 @@ fn form_encode(value: &str) -> String {
 }
 
 /// Runs one case (its capability already checked).
-pub(crate) async fn run(case: &Case, ctx: &Ctx<'_>) -> Outcome {
+pub(crate) async fn run(case: &Case, ctx: &Ctx<'_>) -> CaseResult {
     match case.id {
         "status-200" => status(ctx).await,
         "content-type" => content_type(ctx).await,
@@ -390,7 +390,7 @@ fn shown(value: Option<String>) -> String {
     value.unwrap_or_else(|| "(absent)".to_owned())
 }
 
-async fn status(ctx: &Ctx<'_>) -> Outcome {
+async fn status(ctx: &Ctx<'_>) -> CaseResult {
     let response = ctx.open_default().await?;
     let actual = response.status.to_string();
     Ok(Finding::check(
@@ -399,7 +399,7 @@ async fn status(ctx: &Ctx<'_>) -> Outcome {
     ))
 }
 
-async fn content_type(ctx: &Ctx<'_>) -> Outcome {
+async fn content_type(ctx: &Ctx<'_>) -> CaseResult {
     let response = ctx.open_default().await?;
     let value = response.header("content-type");
     let essence = value.as_deref().map(|v| {
@@ -413,7 +413,7 @@ async fn content_type(ctx: &Ctx<'_>) -> Outcome {
     Ok(Finding::check(ok, shown(value)))
 }
 
-async fn cache_control(ctx: &Ctx<'_>) -> Outcome {
+async fn cache_control(ctx: &Ctx<'_>) -> CaseResult {
     let response = ctx.open_default().await?;
     let values: Vec<String> = response
         .headers
@@ -433,7 +433,7 @@ async fn cache_control(ctx: &Ctx<'_>) -> Outcome {
     Ok(Finding::check(ok, actual))
 }
 
-async fn no_content_length(ctx: &Ctx<'_>) -> Outcome {
+async fn no_content_length(ctx: &Ctx<'_>) -> CaseResult {
     let response = ctx.open_default().await?;
     let value = response.header("content-length");
     Ok(Finding::check(
@@ -442,7 +442,7 @@ async fn no_content_length(ctx: &Ctx<'_>) -> Outcome {
     ))
 }
 
-async fn x_accel_buffering(ctx: &Ctx<'_>) -> Outcome {
+async fn x_accel_buffering(ctx: &Ctx<'_>) -> CaseResult {
     let response = ctx.open_default().await?;
     let value = response.header("x-accel-buffering");
     let ok = value
@@ -460,7 +460,7 @@ const CONNECTION_SPECIFIC: [&str; 5] = [
     "upgrade",
 ];
 
-async fn http2_connection_headers(ctx: &Ctx<'_>) -> Outcome {
+async fn http2_connection_headers(ctx: &Ctx<'_>) -> CaseResult {
     if ctx.settings.version == HttpVersion::Http1 {
         return Ok(Finding::skipped("--http1 forces HTTP/1.1"));
     }
@@ -496,7 +496,7 @@ async fn http2_connection_headers(ctx: &Ctx<'_>) -> Outcome {
     }
 }
 
-async fn no_compression(ctx: &Ctx<'_>, encoding: &str) -> Outcome {
+async fn no_compression(ctx: &Ctx<'_>, encoding: &str) -> CaseResult {
     let accept = HeaderValue::from_str(encoding).expect("an encoding name is a header value");
     let mut response = ctx
         .open(
@@ -529,7 +529,7 @@ async fn no_compression(ctx: &Ctx<'_>, encoding: &str) -> Outcome {
     }
 }
 
-async fn first_event_prompt(ctx: &Ctx<'_>) -> Outcome {
+async fn first_event_prompt(ctx: &Ctx<'_>) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let label = ctx.label();
     let start = Instant::now();
@@ -562,7 +562,7 @@ async fn first_event_prompt(ctx: &Ctx<'_>) -> Outcome {
     }
 }
 
-async fn event_order(ctx: &Ctx<'_>) -> Outcome {
+async fn event_order(ctx: &Ctx<'_>) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let labels: Vec<String> = (0..5).map(|_| ctx.label()).collect();
     for label in &labels {
@@ -592,7 +592,7 @@ async fn event_order(ctx: &Ctx<'_>) -> Outcome {
     Ok(Finding::check(ok, actual))
 }
 
-async fn id_echoed(ctx: &Ctx<'_>) -> Outcome {
+async fn id_echoed(ctx: &Ctx<'_>) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let label = ctx.label();
     let published = ctx.publish(&label).await?;
@@ -659,7 +659,7 @@ async fn collect_until(
     }
 }
 
-async fn resume(ctx: &Ctx<'_>, via: Resume) -> Outcome {
+async fn resume(ctx: &Ctx<'_>, via: Resume) -> CaseResult {
     let mut first = ctx.open_default().await?;
     let (a, b, c) = (ctx.label(), ctx.label(), ctx.label());
     for data in [&a, &b, &c] {
@@ -746,12 +746,12 @@ async fn resume(ctx: &Ctx<'_>, via: Resume) -> Outcome {
     Ok(Finding::fail(format!("got {list}: {why}")))
 }
 
-async fn resume_unknown(ctx: &Ctx<'_>) -> Outcome {
+async fn resume_unknown(ctx: &Ctx<'_>) -> CaseResult {
     let unknown = format!("{}-unknown-id", ctx.nonce);
     gap_check(ctx, &unknown, "an unknown").await
 }
 
-async fn resume_too_old(ctx: &Ctx<'_>) -> Outcome {
+async fn resume_too_old(ctx: &Ctx<'_>) -> CaseResult {
     let Some(size) = ctx.settings.replay_size else {
         return Ok(Finding::skipped(
             "needs --replay-size N (how many events the service holds for replay)",
@@ -779,7 +779,7 @@ async fn resume_too_old(ctx: &Ctx<'_>) -> Outcome {
 
 /// Reconnects with `id` (`what` says how it is wrong), publishes a marker and reports what
 /// came before it; with `--gap-event`, passes only when that event came.
-async fn gap_check(ctx: &Ctx<'_>, id: &str, what: &str) -> Outcome {
+async fn gap_check(ctx: &Ctx<'_>, id: &str, what: &str) -> CaseResult {
     let value = HeaderValue::from_str(id)
         .map_err(|_| Problem(format!("the id {id:?} can't be sent as a header")))?;
     let mut response = ctx
@@ -843,7 +843,7 @@ async fn gap_check(ctx: &Ctx<'_>, id: &str, what: &str) -> Outcome {
     })
 }
 
-async fn injection(ctx: &Ctx<'_>, payload: &str, hint: &str) -> Outcome {
+async fn injection(ctx: &Ctx<'_>, payload: &str, hint: &str) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let data = format!("{}{payload}", ctx.label());
     // The protocol turns every CR, LF and CRLF in data into LF.
@@ -894,7 +894,7 @@ async fn injection(ctx: &Ctx<'_>, payload: &str, hint: &str) -> Outcome {
     Ok(Finding::pass("one event, same data"))
 }
 
-async fn leading_retry(ctx: &Ctx<'_>) -> Outcome {
+async fn leading_retry(ctx: &Ctx<'_>) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let deadline = ctx.deadline();
     loop {
@@ -936,7 +936,7 @@ async fn watch(response: &mut Response, until: Instant) -> Result<(), String> {
     }
 }
 
-async fn heartbeat_interval(ctx: &Ctx<'_>) -> Outcome {
+async fn heartbeat_interval(ctx: &Ctx<'_>) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let limit = ctx.settings.heartbeat + ctx.settings.heartbeat_tolerance;
     // Two whole intervals show that heartbeats repeat, not just that one came.
@@ -956,7 +956,7 @@ async fn heartbeat_interval(ctx: &Ctx<'_>) -> Outcome {
     Ok(finding.with_timing(timing))
 }
 
-async fn idle_survival(ctx: &Ctx<'_>) -> Outcome {
+async fn idle_survival(ctx: &Ctx<'_>) -> CaseResult {
     let mut response = ctx.open_default().await?;
     let until = response.opened() + ctx.settings.idle;
     if let Err(why) = watch(&mut response, until).await {

@@ -212,9 +212,14 @@ impl Client {
         let mut request = request
             .body(Full::new(body))
             .map_err(|err| ClientError::Url(err.to_string()))?;
-        request
-            .headers_mut()
-            .extend(headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+        // The caller's headers replace ours of the same name (such as a `Host` override).
+        let own = request.headers_mut();
+        for name in headers.keys() {
+            own.remove(name);
+        }
+        for (name, value) in headers {
+            own.append(name.clone(), value.clone());
+        }
 
         let io = TokioIo::new(io);
         let exchange = async {
