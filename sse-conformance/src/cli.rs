@@ -28,6 +28,7 @@ use crate::report::{exit, Baseline, Report};
 #[command(
     name = "sse-conformance",
     version,
+    long_about = None,
     about = "Checks Server-Sent Events endpoints: headers, compression, buffering, heartbeats, resume after Last-Event-ID, injection",
     after_help = "Exit codes: 0 every case that counts passed, 1 a conformance failure, 2 a usage error, 3 a target unreachable (or a report file not written).\nDurations: 500ms, 2s, 1m, or seconds (1.5)."
 )]

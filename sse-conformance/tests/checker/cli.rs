@@ -54,6 +54,15 @@ async fn dry_run_lists_the_cases_and_exits_0() {
 }
 
 #[tokio::test]
+async fn help_documents_the_exit_codes_and_exits_0() {
+    let output = run(&["--help"], &[]).await;
+    assert_eq!(code(&output), exit::PASS);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("Exit codes: 0"), "{stdout}");
+    assert!(!stdout.contains("```"), "no rustdoc in --help: {stdout}");
+}
+
+#[tokio::test]
 async fn usage_errors_exit_2() {
     for args in [
         &["--no-such-flag", "http://127.0.0.1:1/events"][..],
