@@ -59,8 +59,9 @@ pub struct Options {
     /// `{data}` by the data as a JSON string. Repeat once per target, or give one for all.
     #[arg(long, value_name = "SPEC", conflicts_with = "publish_cmd")]
     publish: Vec<String>,
-    /// How to publish an event: a shell command run with SSE_EVENT, SSE_DATA and
-    /// SSE_TARGET set; its standard output, if any, is the event's id.
+    /// How to publish an event: a shell command run with SSE_EVENT, SSE_DATA (absent when
+    /// the data holds a NUL), SSE_DATA_JSON (the data as a JSON string) and SSE_TARGET set;
+    /// its standard output, a JSON answer with an "id" or the id itself, is the event's id.
     #[arg(long, value_name = "COMMAND")]
     publish_cmd: Option<String>,
     /// Also run the SHOULD cases, and fail on them.

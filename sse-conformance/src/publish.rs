@@ -25,7 +25,9 @@ pub(crate) enum Publisher {
         url: String,
         template: String,
     },
-    /// A shell command run with `SSE_EVENT` and `SSE_DATA` in its environment.
+    /// A shell command run with `SSE_EVENT`, `SSE_DATA` (absent when the data holds a NUL),
+    /// `SSE_DATA_JSON` (the data as a JSON string) and `SSE_TARGET` in its environment; its
+    /// standard output is a JSON answer with an `"id"`, or the id itself, or nothing.
     Command(String),
 }
 
@@ -72,7 +74,7 @@ impl Publisher {
     }
 
     /// Publishes one event; returns the id the hook reported, if any (an `"id"` member of a
-    /// JSON answer, or the command's trimmed standard output).
+    /// JSON answer, or else the command's trimmed standard output).
     pub(crate) async fn publish(
         &self,
         client: &Client,
@@ -120,12 +122,18 @@ impl Publisher {
                 Ok(id_from_json(&answer))
             }
             Self::Command(command) => {
-                let mut child = tokio::process::Command::new("sh")
+                let mut child = tokio::process::Command::new("sh");
+                child
                     .arg("-c")
                     .arg(command)
                     .env("SSE_EVENT", event)
-                    .env("SSE_DATA", data)
-                    .env("SSE_TARGET", target.to_string())
+                    .env("SSE_DATA_JSON", fill("{data}", event, data))
+                    .env("SSE_TARGET", target.to_string());
+                // An environment variable can't hold a NUL: such data comes only as JSON.
+                if !data.contains('\0') {
+                    child.env("SSE_DATA", data);
+                }
+                let mut child = child
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .kill_on_drop(true)
@@ -146,6 +154,9 @@ impl Publisher {
                     .map_err(|err| PublishError(format!("running `{command}`: {err}")))?;
                 if !status.success() {
                     return Err(PublishError(format!("`{command}` exited with {status}")));
+                }
+                if let Some(id) = id_from_json(&out) {
+                    return Ok(Some(id));
                 }
                 let id = String::from_utf8_lossy(&out).trim().to_owned();
                 Ok((!id.is_empty()).then_some(id))

@@ -288,3 +288,40 @@ async fn the_baseline_tolerates_listed_failures_and_flags_entries_that_now_pass(
     let _ = std::fs::remove_file(baseline);
     let _ = std::fs::remove_file(summary);
 }
+
+/// The command hook: bash writes the HTTP request itself (no curl needed), with the data from
+/// `SSE_DATA_JSON` so that CR, LF and NUL survive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_command_drives_the_publishing_cases() {
+    let addr = serve(Flaws::default()).await;
+    let command = format!(
+        r#"bash -c 'body="{{\"event\":\"$SSE_EVENT\",\"data\":$SSE_DATA_JSON}}"
+exec 3<>/dev/tcp/127.0.0.1/{port}
+printf "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" "${{#body}}" "$body" >&3
+tail -n 1 <&3'"#,
+        port = addr.port()
+    );
+    let url = format!("http://{addr}/events");
+    let output = run(
+        &[
+            &url,
+            "--publish-cmd",
+            &command,
+            "--only",
+            "first-event-prompt,id-echoed,resume-last-event-id,injection-*",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        code(&output),
+        exit::PASS,
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stdout).contains("on both"),
+        "the command's JSON answer gave the id"
+    );
+}
