@@ -1,6 +1,7 @@
 //! `GET /metrics` over real sockets on every framework, read with a parser of the Prometheus
 //! text format (`prometheus-parse`): the values move as streams open, events flow,
-//! heartbeats go out and streams close, each close under its reason.
+//! heartbeats go out and streams close, each close under its reason (client gone, ended,
+//! shutdown signal, evicted as slow).
 
 mod support;
 
@@ -194,7 +195,56 @@ async fn the_stream_limit_counts_rejections(fw: Framework) {
     server.shutdown().await.unwrap();
 }
 
+async fn a_subscriber_left_behind_is_counted_as_evicted(fw: Framework) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // A ring of 4 events: a subscriber 4 events behind is ended as slow.
+    let server = start(fw, Config::default().with_replay(4)).await;
+    let addr = server.addr();
+    // A client that sends its request and then reads nothing for a while.
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"GET /events HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n")
+        .await
+        .unwrap();
+    wait_for(addr, "the stream is open", |m| {
+        m.get("sse_subscribers") == 1.0
+    })
+    .await;
+
+    // More than loopback's socket buffers hold (a few MB), so the server stops writing to
+    // it and the ring moves past what it has not read.
+    let data = "x".repeat(60_000);
+    for _ in 0..300 {
+        publish(addr, json!({ "data": data })).await;
+    }
+    // Now it reads: what was buffered, then the end of the stream (the last chunk of a
+    // chunked body on a connection kept alive, or the connection's end).
+    let drained = tokio::time::timeout(DEADLINE, async {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut tail = Vec::new();
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            tail.extend_from_slice(&buf[..n]);
+            tail.drain(..tail.len().saturating_sub(7));
+            if n == 0 || tail == b"\r\n0\r\n\r\n" {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the evicted stream ended");
+    let evicted = wait_for(addr, "the stream is closed", |m| {
+        m.get("sse_streams_open") == 0.0
+    })
+    .await;
+    assert_eq!(evicted.closed("evicted_slow"), 1.0, "{evicted:?}");
+    assert_eq!(evicted.closed("client_gone"), 0.0);
+    server.shutdown().await.unwrap();
+}
+
 per_framework!(
     metrics_follow_streams_events_and_closes,
     the_stream_limit_counts_rejections,
+    a_subscriber_left_behind_is_counted_as_evicted,
 );
