@@ -49,6 +49,17 @@ fn line(event: &str, data: &str) -> (String, String) {
     (event.to_owned(), data.to_owned())
 }
 
+/// How many of this process's file descriptors are open on `path` (the server runs in
+/// this process).
+fn open_handles(path: &Path) -> usize {
+    let path = path.canonicalize().expect("the log exists");
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter(|target| *target == path)
+        .count()
+}
+
 /// The byte offset an id names (`{file}-{offset}`).
 fn offset(id: &str) -> u64 {
     id.rsplit_once('-')
@@ -85,12 +96,22 @@ async fn appends_and_errors_stream_and_a_reconnect_resumes(fw: Framework) {
     let (panicked, last_seen) = next_line(&mut stream).await;
     assert_eq!(panicked.0, "error");
 
-    // The client leaves; its stream is closed (nothing keeps reading for it).
+    // The client leaves: its stream is closed, and the file with it (nothing keeps
+    // reading for it).
+    assert_eq!(open_handles(&log), 1, "the stream holds the file open");
     stream.disconnect();
     wait_for_stats(server.addr(), "the stream is gone", |s| {
         s["active_connections"] == 0
     })
     .await;
+    let deadline = tokio::time::Instant::now() + sse_testkit::DEADLINE;
+    while open_handles(&log) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the file is still open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     append(&log, "while away\nhalf a li");
 
     // Back with the id of the last line seen: the lines after it, none twice; the
