@@ -316,6 +316,14 @@ impl App {
     ///
     /// `401` without the configured token, `400` for a malformed Last-Event-ID, `404` if
     /// the demo follows no file.
+    ///
+    /// ```
+    /// use sse_examples::{App, Config};
+    ///
+    /// let app = App::new(Config::default());
+    /// let reply = app.logs(None, None, Ok(None));
+    /// assert_eq!(reply.status, http::StatusCode::NOT_FOUND); // no --log-file
+    /// ```
     pub fn logs(
         &self,
         authorization: Option<&[u8]>,

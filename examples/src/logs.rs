@@ -73,7 +73,8 @@ pub const BACKLOG: u64 = 8 * 1024;
 /// several chunks, the events of each chunk before the next is read.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// The log file `GET /logs` follows. Cheap to clone.
+/// The log file `GET /logs` follows. Cheap to clone. See the [module docs](self) for an
+/// example.
 #[derive(Clone, Debug)]
 pub struct LogTail {
     path: PathBuf,
@@ -369,6 +370,13 @@ async fn backlog_start(file: &mut File, len: u64) -> io::Result<u64> {
 /// Whether a line looks like an error: `error`, `panic` or `panicked` as a whole word, in
 /// any case (`ERROR`, `Error:`, `panic!`, Rust's `thread 'main' panicked at`), but not
 /// `errors` or `no_error`.
+///
+/// ```
+/// use sse_examples::logs::looks_like_error;
+///
+/// assert!(looks_like_error("2026-12-02T12:00:00Z ERROR disk full"));
+/// assert!(!looks_like_error("0 errors"));
+/// ```
 pub fn looks_like_error(line: &str) -> bool {
     line.split(|c: char| !c.is_alphanumeric() && c != '_')
         .any(|word| {

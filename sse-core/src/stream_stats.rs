@@ -198,6 +198,17 @@ impl fmt::Debug for SseStats {
 /// The middleware sees the end of a body or its drop; the reasons it cannot see (the
 /// server's shutdown signal, the hub ending a slow subscriber) are told to it by the stream
 /// that ends, during the poll in which it ends: see [`note_close_reason`].
+///
+/// ```
+/// use sse_core::{CloseReason, SseStats};
+///
+/// // What an exporter writes: one labelled counter per reason, a fixed set of labels.
+/// let stats = SseStats::new();
+/// for reason in CloseReason::ALL {
+///     println!("sse_streams_closed_total{{reason=\"{reason}\"}} {}", stats.closed_by(reason));
+/// }
+/// assert_eq!(CloseReason::EvictedSlow.as_str(), "evicted_slow");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CloseReason {
