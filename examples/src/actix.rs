@@ -36,7 +36,7 @@ use sse_actix::{LastEventId, LastEventIdError, Sse};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, BodyError, EventStream, Reply, ReplyBody};
+use crate::app::{App, BodyError, EventStream, Reply, ReplyBody, StreamHandler};
 
 /// How long actix's graceful stop waits for open connections, in seconds.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 3;
@@ -66,6 +66,8 @@ pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Resul
             .service(web::resource("/progress").get(progress))
             .service(web::resource("/clock").get(clock))
             .service(web::resource("/stats").get(stats_route))
+            .service(web::resource("/metrics").get(metrics))
+            .service(web::resource("/logs").get(logs))
             .service(web::resource("/health").get(health))
             // The middleware registered last runs first: CORS, then Compress, then SSE.
             .wrap(SseMiddleware::from(sse.clone()))
@@ -149,9 +151,12 @@ async fn index(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     respond(&req, app.index())
 }
 
-async fn events(
-    app: web::Data<App>,
-    req: HttpRequest,
+/// An event-stream route that reads the token and the Last-Event-ID ([`App::events`],
+/// [`App::logs`]).
+fn stream_route(
+    app: &App,
+    handler: StreamHandler,
+    req: &HttpRequest,
     // Not `Option<LastEventId>`, which is `None` for a malformed id too: the app answers
     // that with `400` (after its token check).
     last_event_id: Result<LastEventId, LastEventIdError>,
@@ -165,8 +170,24 @@ async fn events(
         .headers()
         .get(actix_header::AUTHORIZATION)
         .map(|value| value.as_bytes());
-    let reply = app.events(authorization, Some(req.query_string()), last_event_id);
-    respond(&req, reply)
+    let reply = handler(app, authorization, Some(req.query_string()), last_event_id);
+    respond(req, reply)
+}
+
+async fn events(
+    app: web::Data<App>,
+    req: HttpRequest,
+    last_event_id: Result<LastEventId, LastEventIdError>,
+) -> HttpResponse {
+    stream_route(&app, App::events, &req, last_event_id)
+}
+
+async fn logs(
+    app: web::Data<App>,
+    req: HttpRequest,
+    last_event_id: Result<LastEventId, LastEventIdError>,
+) -> HttpResponse {
+    stream_route(&app, App::logs, &req, last_event_id)
 }
 
 async fn publish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
@@ -192,6 +213,14 @@ async fn stats_route(
     req: HttpRequest,
 ) -> HttpResponse {
     respond(&req, app.stats(&streams))
+}
+
+async fn metrics(
+    app: web::Data<App>,
+    streams: web::Data<SseStats>,
+    req: HttpRequest,
+) -> HttpResponse {
+    respond(&req, app.metrics(&streams))
 }
 
 async fn health(app: web::Data<App>, req: HttpRequest) -> HttpResponse {

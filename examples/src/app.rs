@@ -39,6 +39,8 @@
 //! | `GET /progress` | [`App::progress`] |
 //! | `GET /clock` | [`App::clock`] |
 //! | `GET /stats` | [`App::stats`] |
+//! | `GET /metrics` | [`App::metrics`] |
+//! | `GET /logs` | [`App::logs`] |
 //! | `GET /health` | [`App::health`] |
 
 use std::fmt;
@@ -55,7 +57,8 @@ use sse_core::hub::{Hub, HubConfig, PublishError};
 use sse_core::{CancellationToken, Event, LastEventId, LastEventIdError, SseStats};
 use sse_redis::{RedisBackplane, RedisConfig};
 
-use crate::Config;
+use crate::logs::LogTail;
+use crate::{metrics, Config};
 
 /// The topic of a published event that names none.
 pub const DEFAULT_TOPIC: &str = "default";
@@ -82,6 +85,8 @@ struct Inner {
     hub: Hub,
     /// The Redis backplane, when the hub is one of several nodes (`--redis`).
     backplane: Option<RedisBackplane>,
+    /// The file `GET /logs` follows (`--log-file`).
+    logs: Option<LogTail>,
     /// Cancelled on shutdown: ends every stream and stops the server.
     shutdown: CancellationToken,
     /// The current "generation" of streams: cancelling it ends the streams open now, and a
@@ -141,11 +146,24 @@ impl App {
     fn with_hub(config: Config, hub: Hub, backplane: Option<RedisBackplane>) -> Self {
         let shutdown = CancellationToken::new();
         let generation = Mutex::new(shutdown.child_token());
+        // `serve` checks the file before it starts; an app built directly serves `/logs`
+        // only if the file can be read now.
+        let logs = config
+            .log_file
+            .as_ref()
+            .and_then(|path| match LogTail::open(path) {
+                Ok(tail) => Some(tail),
+                Err(err) => {
+                    tracing::warn!(error = %err, "GET /logs is off");
+                    None
+                }
+            });
         Self {
             inner: Arc::new(Inner {
                 config,
                 hub,
                 backplane,
+                logs,
                 shutdown,
                 generation,
             }),
@@ -289,6 +307,42 @@ impl App {
         );
         let subscription = self.hub().subscribe(topics, last_event_id.as_deref());
         Reply::events(self.open_stream("/events", subscription))
+    }
+
+    /// `GET /logs`: the lines of the `--log-file` as `log` events, those that look like
+    /// errors as `error` events, following appends, truncation and rotation (see
+    /// [`logs`](crate::logs)); after the line of the Last-Event-ID if one is given, else
+    /// from the file's last lines.
+    ///
+    /// `401` without the configured token, `400` for a malformed Last-Event-ID, `404` if
+    /// the demo follows no file.
+    ///
+    /// ```
+    /// use sse_examples::{App, Config};
+    ///
+    /// let app = App::new(Config::default());
+    /// let reply = app.logs(None, None, Ok(None));
+    /// assert_eq!(reply.status, http::StatusCode::NOT_FOUND); // no --log-file
+    /// ```
+    pub fn logs(
+        &self,
+        authorization: Option<&[u8]>,
+        query: Option<&str>,
+        last_event_id: Result<Option<LastEventId>, LastEventIdError>,
+    ) -> Reply {
+        if let Err(reply) = self.authorize(authorization, query) {
+            return reply;
+        }
+        let last_event_id = match last_event_id {
+            Ok(id) => id,
+            Err(err) => {
+                return Reply::error(StatusCode::BAD_REQUEST, &format!("Last-Event-ID: {err}"))
+            }
+        };
+        let Some(tail) = &self.inner.logs else {
+            return Reply::error(StatusCode::NOT_FOUND, "no --log-file given");
+        };
+        Reply::events(self.open_stream("/logs", tail.events(last_event_id.as_deref())))
     }
 
     /// `POST /publish` with a JSON body `{"topic"?: string, "event"?: string, "data": any}`:
@@ -466,6 +520,17 @@ impl App {
         )
     }
 
+    /// `GET /metrics`: the counters of the SSE middleware (`streams`, as for
+    /// [`stats`](Self::stats)) and of the hub in the Prometheus text format; the names are
+    /// listed in [`metrics`].
+    pub fn metrics(&self, streams: &SseStats) -> Reply {
+        Reply::full(
+            StatusCode::OK,
+            metrics::CONTENT_TYPE,
+            Bytes::from(metrics::encode(streams, self.hub())),
+        )
+    }
+
     /// `GET /health`: `200` with `{"status": "ok"}`; `503` once shutting down, and, on a
     /// node with a Redis backplane, while its reader is not following the stream
     /// (`{"status": "reconnecting", "backplane": "disconnected"}`), so that a load balancer
@@ -490,6 +555,13 @@ impl App {
         }
     }
 }
+
+/// A handler of an event-stream route that reads the token and the Last-Event-ID
+/// ([`App::events`], [`App::logs`]): the `Authorization` header's value, the query, and
+/// what the framework's `LastEventId` extractor read (a malformed id as an error). Each
+/// framework routes both through one function of this type.
+pub type StreamHandler =
+    fn(&App, Option<&[u8]>, Option<&str>, Result<Option<LastEventId>, LastEventIdError>) -> Reply;
 
 /// The JSON body of `POST /publish`.
 #[derive(Debug, Deserialize)]

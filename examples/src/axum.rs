@@ -31,7 +31,7 @@ use sse_core::SseStats;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-use crate::app::{App, BodyError, EventStream, Reply};
+use crate::app::{App, BodyError, EventStream, Reply, StreamHandler};
 use crate::layers;
 
 /// The app's router, with its middleware (compression and CORS outside `SseLayer`).
@@ -47,6 +47,8 @@ pub fn router(app: App) -> Router {
         .route("/progress", get(progress))
         .route("/clock", get(clock))
         .route("/stats", get(stats))
+        .route("/metrics", get(metrics))
+        .route("/logs", get(logs))
         .route("/health", get(health))
         .with_state(app)
         .layer(Extension(streams))
@@ -84,10 +86,13 @@ async fn index(State(app): State<App>) -> Response {
     respond(app.index())
 }
 
-async fn events(
-    State(app): State<App>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+/// An event-stream route that reads the token and the Last-Event-ID ([`App::events`],
+/// [`App::logs`]).
+fn stream_route(
+    app: &App,
+    handler: StreamHandler,
+    headers: &HeaderMap,
+    query: Option<&str>,
     // `Option` is `None` without an id; the `Result` keeps a malformed one for the app,
     // which checks the token first.
     last_event_id: Result<Option<LastEventId>, LastEventIdRejection>,
@@ -101,7 +106,25 @@ async fn events(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
-    respond(app.events(authorization, query.as_deref(), last_event_id))
+    respond(handler(app, authorization, query, last_event_id))
+}
+
+async fn events(
+    State(app): State<App>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    last_event_id: Result<Option<LastEventId>, LastEventIdRejection>,
+) -> Response {
+    stream_route(&app, App::events, &headers, query.as_deref(), last_event_id)
+}
+
+async fn logs(
+    State(app): State<App>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    last_event_id: Result<Option<LastEventId>, LastEventIdRejection>,
+) -> Response {
+    stream_route(&app, App::logs, &headers, query.as_deref(), last_event_id)
 }
 
 async fn publish(
@@ -125,6 +148,10 @@ async fn clock(State(app): State<App>) -> Response {
 
 async fn stats(State(app): State<App>, Extension(streams): Extension<SseStats>) -> Response {
     respond(app.stats(&streams))
+}
+
+async fn metrics(State(app): State<App>, Extension(streams): Extension<SseStats>) -> Response {
+    respond(app.metrics(&streams))
 }
 
 async fn health(State(app): State<App>) -> Response {

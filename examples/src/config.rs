@@ -2,6 +2,7 @@
 //! [`Framework`] that serves them.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Which web framework serves the app. Every one serves the same handlers of
@@ -83,6 +84,10 @@ pub struct Config {
     /// The prefix of the Redis keys (`{prefix}:events`, `{prefix}:meta`).
     #[arg(long, default_value = "sse")]
     pub redis_key: String,
+    /// Follow this file at `GET /logs` (its lines as `log` events, error lines as `error`
+    /// events). The demo does not start if it can't be read.
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -97,6 +102,7 @@ impl Default for Config {
             retry_ms: 2000,
             redis: None,
             redis_key: "sse".to_owned(),
+            log_file: None,
         }
     }
 }
@@ -164,6 +170,13 @@ impl Config {
     #[must_use]
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Follows the file at `path` at `GET /logs`.
+    #[must_use]
+    pub fn with_log_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log_file = Some(path.into());
         self
     }
 

@@ -34,7 +34,8 @@
 //! ```
 //!
 //! Flags: `--framework axum|actix|warp`, `--addr`, `--heartbeat-ms 15000`, `--replay 1000`,
-//! `--max-connections N`, `--token T`, `--retry-ms 2000`, `--redis URL`, `--redis-key sse` (see [`Config`]). Logs go through
+//! `--max-connections N`, `--token T`, `--retry-ms 2000`, `--redis URL`, `--redis-key sse`,
+//! `--log-file PATH` (see [`Config`]). Logs go through
 //! `tracing`: `RUST_LOG=sse_core=debug` shows one line per stream opened and closed (the SSE
 //! middleware counts them, and `/stats` reads its counts), `RUST_LOG=sse_examples=debug`
 //! one per subscription.
@@ -50,6 +51,8 @@
 //! | `GET /progress` | ten `progress` events, a `complete` event, then the end |
 //! | `GET /clock` | a `tick` event every second |
 //! | `GET /stats` | `active_connections`, `published`, `delivered`, `replayed`, ... |
+//! | `GET /metrics` | the same counters and more in the Prometheus text format (names in [`metrics`]) |
+//! | `GET /logs` | with `--log-file PATH`: the file's lines as `log` events, error lines as `error` events, following appends, truncation and rotation, resuming after `Last-Event-ID` (see [`logs`]) |
 //! | `GET /health` | `200`; `503` while shutting down, or (with `--redis`) while the backplane is reconnecting |
 //!
 //! # Test it
@@ -69,6 +72,8 @@ pub mod app;
 pub mod axum;
 mod config;
 mod layers;
+pub mod logs;
+pub mod metrics;
 pub mod warp;
 
 use std::io;
@@ -78,7 +83,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use app::{App, Reply, ReplyBody, DEFAULT_TOPIC, MAX_PUBLISH_BODY};
+pub use app::{App, Reply, ReplyBody, StreamHandler, DEFAULT_TOPIC, MAX_PUBLISH_BODY};
 pub use config::{Config, Framework};
 
 /// How long a graceful shutdown may take before the server task is aborted.
@@ -90,8 +95,12 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// # Errors
 ///
 /// If the listener's address can't be read, Redis (`--redis`) can't be reached, or the
-/// framework fails to start on it.
+/// framework fails to start on it; an error of kind `InvalidInput` if the `--log-file`
+/// can't be read (before anything starts).
 pub async fn serve(config: Config, listener: TcpListener) -> io::Result<RunningApp> {
+    if let Some(path) = &config.log_file {
+        logs::LogTail::open(path)?;
+    }
     let framework = config.framework;
     let app = App::connect(config).await.map_err(io::Error::other)?;
     let addr = listener.local_addr()?;

@@ -33,7 +33,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply as _};
 
-use crate::app::{App, BodyError, EventStream, Reply};
+use crate::app::{App, BodyError, EventStream, Reply, StreamHandler};
 use crate::layers;
 
 /// The app's routes as one warp filter (without middleware; see [`serve`]). `/stats` reports
@@ -47,20 +47,24 @@ pub fn routes(app: App, streams: SseStats) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(app.clone())
         .map(|app: App| respond(app.index()));
-    let events = warp::path!("events")
-        .and(warp::get())
-        .and(app.clone())
-        .and(headers)
-        .and(query)
-        .and(last_event_id())
-        .map(
-            |app: App, headers: HeaderMap, query: String, last_event_id| {
-                let authorization = headers
-                    .get(header::AUTHORIZATION)
-                    .map(HeaderValue::as_bytes);
-                respond(app.events(authorization, Some(&query), last_event_id))
-            },
-        );
+    // The event-stream routes that read the token and the Last-Event-ID.
+    let stream_route = |handler: StreamHandler| {
+        warp::get()
+            .and(app.clone())
+            .and(headers)
+            .and(query)
+            .and(last_event_id())
+            .map(
+                move |app: App, headers: HeaderMap, query: String, last_event_id| {
+                    let authorization = headers
+                        .get(header::AUTHORIZATION)
+                        .map(HeaderValue::as_bytes);
+                    respond(handler(&app, authorization, Some(&query), last_event_id))
+                },
+            )
+    };
+    let events = warp::path!("events").and(stream_route(App::events));
+    let logs = warp::path!("logs").and(stream_route(App::logs));
     let publish = warp::path!("publish")
         .and(warp::method())
         .and(app.clone())
@@ -81,6 +85,13 @@ pub fn routes(app: App, streams: SseStats) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(app.clone())
         .map(|app: App| respond(app.clock()));
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(app.clone())
+        .map({
+            let streams = streams.clone();
+            move |app: App| respond(app.metrics(&streams))
+        });
     let stats = warp::path!("stats")
         .and(warp::get())
         .and(app.clone())
@@ -100,6 +111,10 @@ pub fn routes(app: App, streams: SseStats) -> BoxedFilter<(Response,)> {
         .or(clock)
         .unify()
         .or(stats)
+        .unify()
+        .or(metrics)
+        .unify()
+        .or(logs)
         .unify()
         .or(health)
         .unify()

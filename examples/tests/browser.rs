@@ -23,7 +23,7 @@ use futures_util::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use sse_examples::{Config, Framework, RunningApp};
-use support::{publish_with, start, stats, wait_for_stats};
+use support::{publish_with, start, stats, wait_for_stats, TempDir};
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
@@ -41,15 +41,6 @@ struct Driver {
     child: Child,
     url: String,
     profile: TempDir,
-}
-
-/// A fresh directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn require(path: &str) {
@@ -203,7 +194,11 @@ fn screenshot_path(framework: Framework) -> PathBuf {
 
 async fn page_reconnects_and_shows_missed_events(framework: Framework) {
     let _one_browser = BROWSER.lock().await;
-    let server = start(framework, Config::default().with_token(TOKEN)).await;
+    let logs = TempDir::new("sse-demo-browser-log");
+    let log = logs.path().join("app.log");
+    std::fs::write(&log, "demo started\n").expect("write the log");
+    let config = Config::default().with_token(TOKEN).with_log_file(&log);
+    let server = start(framework, config).await;
     let mut driver = start_driver().await;
     let client = open_browser(&driver).await;
 
@@ -292,6 +287,21 @@ async fn page_reconnects_and_shows_missed_events(framework: Framework) {
             "the clock ticks",
             "return document.getElementById('clock').textContent;",
             |value| value.as_str().is_some_and(|text| !text.starts_with("--")),
+        )
+        .await;
+
+        // The log panel follows the --log-file: its lines, and one written now, in red as
+        // it looks like an error.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        std::io::Write::write_all(&mut file, b"ERROR shown in red\n").unwrap();
+        wait_for_js(
+            &client,
+            "the log panel shows both lines",
+            "return Array.from(document.querySelectorAll('#logs li')).map(li => [li.className, li.textContent]);",
+            |value| {
+                *value
+                    == json!([["log", "demo started"], ["log-error", "ERROR shown in red"]])
+            },
         )
         .await;
 

@@ -13,6 +13,7 @@ use serde_json::json;
 use sse_core::parse::{Frame, Message};
 use sse_examples::{Config, Framework, MAX_PUBLISH_BODY};
 use sse_testkit::{Request, SseResponse, DEADLINE};
+use support::per_framework as contract_tests;
 use support::{get, publish, publish_with, request, start, stats, wait_for_stats};
 
 /// Opens `path` as an event stream and checks the `retry:` that comes first.
@@ -488,35 +489,6 @@ async fn an_independent_client_reads_the_same_events(fw: Framework) {
         ]
     );
     server.shutdown().await.unwrap();
-}
-
-macro_rules! contract_tests {
-    ($($case:ident),* $(,)?) => {
-        mod axum {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Framework::Axum).await;
-                }
-            )*
-        }
-        mod actix {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Framework::Actix).await;
-                }
-            )*
-        }
-        mod warp {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Framework::Warp).await;
-                }
-            )*
-        }
-    };
 }
 
 contract_tests!(

@@ -73,7 +73,7 @@ pub use last_event_id::{LastEventId, LastEventIdError};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use sse_stream::{SseStream, TryEvent};
-pub use stream_stats::SseStats;
+pub use stream_stats::{CloseReason, SseStats};
 /// The shutdown signal [`SseStream::shutdown`] takes, re-exported from `tokio_util`.
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
@@ -93,6 +93,6 @@ pub mod __private {
     pub use crate::heartbeat::HeartbeatTimer;
     #[cfg(feature = "tokio")]
     pub use crate::sse_stream::end_on_error;
-    pub use crate::stream_stats::{CloseReason, StreamGuard};
+    pub use crate::stream_stats::{note_close_reason, StreamGuard};
     pub use futures_core::Stream;
 }

@@ -223,6 +223,7 @@ where
             let shutdown = shutdown.as_mut().project();
             if shutdown.signal.poll(cx).is_ready() {
                 *this.state = State::Done;
+                crate::stream_stats::note_close_reason(crate::CloseReason::Shutdown);
                 let last = shutdown.last_event.take().map(Event::into_bytes);
                 return Poll::Ready(join(leading, last).map(Ok));
             }

@@ -1,4 +1,6 @@
-//! Polling N ready event frames through `HeartbeatBody` against the bare body.
+//! Polling N ready event frames through `HeartbeatBody`, and through the whole `SseLayer`
+//! body (heartbeats plus the stream's counters: bytes written, close reason), against the
+//! bare body.
 //!
 //! Run: `cargo bench -p sse-tower --bench heartbeat -- --warm-up-time 1 --measurement-time 3`
 
@@ -13,9 +15,11 @@ use std::{
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use futures_util::stream;
+use futures_util::FutureExt;
 use http_body::{Body, Frame};
 use http_body_util::StreamBody;
-use sse_tower::{Heartbeat, HeartbeatBody};
+use sse_tower::{Heartbeat, HeartbeatBody, SseConfig, SseLayer};
+use tower::{Layer, Service, ServiceExt};
 
 const EVENTS: usize = 1000;
 
@@ -78,8 +82,40 @@ fn bench(c: &mut Criterion) {
                 BatchSize::SmallInput,
             )
         });
+        group.bench_function("layer", |b| {
+            let config = SseConfig::new().heartbeat(Heartbeat::every(Duration::from_secs(15)));
+            let layer = SseLayer::from(config);
+            b.iter_batched(
+                || layer_body(&layer, frames(chunks)),
+                |body| black_box(drain(body)),
+                BatchSize::SmallInput,
+            )
+        });
         group.finish();
     }
+}
+
+/// `body` as an SSE response body that has gone through `layer`.
+fn layer_body(layer: &SseLayer, body: StreamBody<Frames>) -> impl Body<Data = Bytes> + Unpin {
+    let mut body = Some(body);
+    let handler = tower::service_fn(move |_req: http::Request<()>| {
+        let response = http::Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(body.take().expect("called once"))
+            .unwrap();
+        std::future::ready(Ok::<_, Infallible>(response))
+    });
+    let mut service = layer.layer(handler);
+    service
+        .ready()
+        .now_or_never()
+        .unwrap()
+        .unwrap()
+        .call(http::Request::new(()))
+        .now_or_never()
+        .unwrap()
+        .unwrap()
+        .into_body()
 }
 
 criterion_group!(benches, bench);

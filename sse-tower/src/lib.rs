@@ -49,6 +49,6 @@ pub use body::{response_headers, SseBody};
 #[cfg(feature = "serve")]
 pub use serve::serve;
 pub use sse::{
-    Heartbeat, HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseConfig, SseLayer,
-    SseService, SseStats,
+    CloseReason, Heartbeat, HeartbeatBody, OverLimit, ResponseBody, ResponseFuture, SseConfig,
+    SseLayer, SseService, SseStats,
 };

@@ -98,8 +98,9 @@ where
         match self.project().inner.project() {
             KindProj::Passthrough { body } => body.poll_next(cx),
             KindProj::Sse { body, guard } => {
-                let polled = body.poll_next(cx);
-                guard.observe(&polled);
+                guard.before_poll();
+                let polled = body.poll_next_with(cx, || guard.on_heartbeat());
+                guard.after_poll(&polled, Bytes::len);
                 polled
             }
         }

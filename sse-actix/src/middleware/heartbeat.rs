@@ -84,6 +84,41 @@ impl<B> HeartbeatBody<B> {
     pub fn into_inner(self) -> B {
         self.inner
     }
+
+    /// [`MessageBody::poll_next`], calling `on_heartbeat` when the chunk is an injected
+    /// heartbeat (the middleware counts them).
+    pub(crate) fn poll_next_with(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        on_heartbeat: impl FnOnce(),
+    ) -> Poll<Option<Result<Bytes, B::Error>>>
+    where
+        B: MessageBody,
+    {
+        let this = self.project();
+        if this.timer.is_ended() {
+            return Poll::Ready(None);
+        }
+        match this.inner.poll_next(cx) {
+            Poll::Ready(Some(Ok(data))) => {
+                this.timer.on_data(&data);
+                Poll::Ready(Some(Ok(data)))
+            }
+            Poll::Ready(Some(Err(err))) => {
+                this.timer.on_end();
+                Poll::Ready(Some(Err(err)))
+            }
+            Poll::Ready(None) => {
+                this.timer.on_end();
+                Poll::Ready(None)
+            }
+            // The inner body is idle: maybe a heartbeat is due.
+            Poll::Pending => this.timer.poll_heartbeat(cx).map(|beat| {
+                on_heartbeat();
+                Some(Ok(beat))
+            }),
+        }
+    }
 }
 
 impl<B> fmt::Debug for HeartbeatBody<B> {
@@ -112,25 +147,6 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let this = self.project();
-        if this.timer.is_ended() {
-            return Poll::Ready(None);
-        }
-        match this.inner.poll_next(cx) {
-            Poll::Ready(Some(Ok(data))) => {
-                this.timer.on_data(&data);
-                Poll::Ready(Some(Ok(data)))
-            }
-            Poll::Ready(Some(Err(err))) => {
-                this.timer.on_end();
-                Poll::Ready(Some(Err(err)))
-            }
-            Poll::Ready(None) => {
-                this.timer.on_end();
-                Poll::Ready(None)
-            }
-            // The inner body is idle: maybe a heartbeat is due.
-            Poll::Pending => this.timer.poll_heartbeat(cx).map(|beat| Some(Ok(beat))),
-        }
+        self.poll_next_with(cx, || {})
     }
 }

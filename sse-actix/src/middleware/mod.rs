@@ -108,9 +108,10 @@
 //! # Observability
 //!
 //! [`SseMiddleware::stats`] gives a cloneable [`SseStats`] with the live streams and the
-//! totals opened, closed and rejected. At `debug` level the middleware logs each stream's
-//! opening, each rejection, and each close with its reason: `client gone` (the body was
-//! dropped before its end), `handler ended`, or `error`.
+//! totals opened, rejected and closed by [`CloseReason`] (`client_gone`, `ended`, `error`,
+//! `shutdown`, `evicted_slow`), and the heartbeats injected and bytes written, the same
+//! counters as sse-tower's `SseLayer`, for an exporter to read. At `debug` level the
+//! middleware logs each stream's opening, each rejection, and each close with its reason.
 //!
 //! # Errors in the body
 //!
@@ -128,4 +129,4 @@ pub use self::{
     body::ResponseBody, future::ResponseFuture, heartbeat::HeartbeatBody, service::SseService,
     transform::SseMiddleware,
 };
-pub use sse_core::{OverLimit, SseConfig, SseStats};
+pub use sse_core::{CloseReason, OverLimit, SseConfig, SseStats};

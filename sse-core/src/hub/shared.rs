@@ -130,6 +130,7 @@ struct Counters {
     delivered: u64,
     dropped_slow: u64,
     replayed: u64,
+    resumed: u64,
     gaps: u64,
     rejected: u64,
 }
@@ -428,6 +429,7 @@ impl Shared {
             delivered: state.counters.delivered,
             dropped_slow: state.counters.dropped_slow,
             replayed: state.counters.replayed,
+            resumed: state.counters.resumed,
             gaps: state.counters.gaps,
             rejected: state.counters.rejected,
             ring_len: state.ring.entries.len(),
@@ -569,10 +571,13 @@ impl State {
             return live;
         };
         match raw.parse::<EventId>() {
-            Ok(id) if self.floor_known && self.floor <= id && id <= self.last_id => Resume {
-                next: self.ring.seq_after(id),
-                ..live
-            },
+            Ok(id) if self.floor_known && self.floor <= id && id <= self.last_id => {
+                self.counters.resumed += 1;
+                Resume {
+                    next: self.ring.seq_after(id),
+                    ..live
+                }
+            }
             _ => self.gap(raw, policy),
         }
     }

@@ -34,6 +34,9 @@ pub struct HubStats {
     /// Of `delivered`, the events replayed from the ring to subscribers that came with a
     /// Last-Event-ID.
     pub replayed: u64,
+    /// Subscribers whose Last-Event-ID was held, so they resumed right after it (each
+    /// counts once, however many events it replayed).
+    pub resumed: u64,
     /// Subscribers whose Last-Event-ID was no longer held or unknown.
     pub gaps: u64,
     /// Events a backplane delivered with an id not greater than the last one (dropped).

@@ -10,7 +10,8 @@ use std::task::{Context, Poll, Waker};
 use futures_core::Stream;
 
 use super::shared::{Cursor, Drained, Shared, SlotKey, Start};
-use crate::Event;
+use crate::stream_stats::note_close_reason;
+use crate::{CloseReason, Event};
 
 /// The most buffer room (in events) a parked subscriber keeps.
 const IDLE_BUF_CAPACITY: usize = 16;
@@ -135,8 +136,12 @@ impl Subscription {
             Drained::Lagged => {
                 self.done = true;
                 self.release();
+                note_close_reason(CloseReason::EvictedSlow);
             }
-            Drained::Closed(farewell) => self.finish(farewell),
+            Drained::Closed(farewell) => {
+                self.finish(farewell);
+                note_close_reason(CloseReason::Shutdown);
+            }
         }
         Poll::Ready(())
     }
@@ -150,6 +155,7 @@ impl Stream for Subscription {
         if !this.done && this.shared.closed.load(Ordering::Acquire) {
             let farewell = this.shared.farewell();
             this.finish(farewell);
+            note_close_reason(CloseReason::Shutdown);
         }
         loop {
             if let Some(event) = this.buf.pop_front() {

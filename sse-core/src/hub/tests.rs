@@ -569,3 +569,45 @@ fn a_gap_the_backplane_signals_reaches_every_subscriber_that_reads_across_it() {
     );
     assert_eq!(hub.stats().gaps, 1);
 }
+
+/// The stream limit's guard, polled as the middleware polls a body: it counts the reason
+/// the subscription noted when it ended, which the middleware can't see.
+#[test]
+fn an_ended_subscription_tells_the_middleware_why() {
+    use crate::{CloseReason, SseConfig};
+
+    let config = SseConfig::new();
+    let hub = Hub::new(HubConfig::new().queue_bound(1));
+    let poll_to_end = |sub: &mut Subscription| {
+        let mut guard = config.open_stream().unwrap();
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            guard.before_poll();
+            let polled = Pin::new(&mut *sub)
+                .poll_next(&mut cx)
+                .map(|e| e.map(Ok::<_, ()>));
+            guard.after_poll(&polled, |event| event.as_bytes().len());
+            if matches!(polled, Poll::Ready(None) | Poll::Pending) {
+                return;
+            }
+        }
+    };
+    let mut slow = hub.subscribe(["a"], None);
+    for i in 0..3 {
+        hub.publish("a", Event::data(&i.to_string()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+    }
+    poll_to_end(&mut slow);
+    let mut shut = hub.subscribe(["a"], None);
+    hub.shutdown();
+    poll_to_end(&mut shut);
+
+    let stats = config.stats();
+    assert_eq!(stats.closed_by(CloseReason::EvictedSlow), 1);
+    assert_eq!(stats.closed_by(CloseReason::Shutdown), 1);
+    assert_eq!(stats.closed(), 2);
+    // The shutdown's farewell `retry:` was written.
+    assert!(stats.written_bytes() > 0);
+}

@@ -92,8 +92,9 @@ where
         match self.project().inner.project() {
             KindProj::Passthrough { body } => body.poll_frame(cx),
             KindProj::Sse { body, guard } => {
-                let polled = body.poll_frame(cx);
-                guard.observe(&polled);
+                guard.before_poll();
+                let polled = body.poll_frame_with(cx, || guard.on_heartbeat());
+                guard.after_poll(&polled, |frame| frame.data_ref().map_or(0, Bytes::len));
                 polled
             }
             KindProj::Full { data } => Poll::Ready(data.take().map(|data| Ok(Frame::data(data)))),

@@ -92,6 +92,43 @@ impl<B> HeartbeatBody<B> {
     pub fn into_inner(self) -> B {
         self.inner
     }
+
+    /// [`Body::poll_frame`], calling `on_heartbeat` when the frame is an injected heartbeat
+    /// (the middleware counts them).
+    pub(crate) fn poll_frame_with(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        on_heartbeat: impl FnOnce(),
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>>
+    where
+        B: Body<Data = Bytes>,
+    {
+        let this = self.project();
+        if this.timer.is_ended() {
+            return Poll::Ready(None);
+        }
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.timer.on_data(data);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(err))) => {
+                this.timer.on_end();
+                Poll::Ready(Some(Err(err)))
+            }
+            Poll::Ready(None) => {
+                this.timer.on_end();
+                Poll::Ready(None)
+            }
+            // The inner body is idle: maybe a heartbeat is due.
+            Poll::Pending => this.timer.poll_heartbeat(cx).map(|beat| {
+                on_heartbeat();
+                Some(Ok(Frame::data(beat)))
+            }),
+        }
+    }
 }
 
 impl<B> fmt::Debug for HeartbeatBody<B> {
@@ -114,31 +151,7 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        let this = self.project();
-        if this.timer.is_ended() {
-            return Poll::Ready(None);
-        }
-        match this.inner.poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    this.timer.on_data(data);
-                }
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Ready(Some(Err(err))) => {
-                this.timer.on_end();
-                Poll::Ready(Some(Err(err)))
-            }
-            Poll::Ready(None) => {
-                this.timer.on_end();
-                Poll::Ready(None)
-            }
-            // The inner body is idle: maybe a heartbeat is due.
-            Poll::Pending => this
-                .timer
-                .poll_heartbeat(cx)
-                .map(|beat| Some(Ok(Frame::data(beat)))),
-        }
+        self.poll_frame_with(cx, || {})
     }
 
     fn is_end_stream(&self) -> bool {

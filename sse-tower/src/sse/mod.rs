@@ -117,9 +117,13 @@
 //! # Observability
 //!
 //! [`SseLayer::stats`] gives a cloneable [`SseStats`] with the live streams and the totals
-//! opened, closed and rejected. At `debug` level the layer logs each stream's opening, each
-//! rejection, and each close with its reason: `client gone` (the body was dropped before its
-//! end), `handler ended`, or `error`.
+//! opened, rejected and closed by [`CloseReason`]: `client_gone` (the body was dropped
+//! before its end), `ended` (the handler's stream ended), `error`, `shutdown` (the
+//! responder's shutdown signal or the hub's shutdown ended it) or `evicted_slow` (the hub
+//! ended a subscriber that fell behind); and the heartbeats injected and the bytes written.
+//! They are relaxed atomics, read at any time: an exporter (the demo's `GET /metrics`, with
+//! `prometheus-client`) reads them at each scrape. At `debug` level the layer logs each
+//! stream's opening, each rejection, and each close with its reason.
 
 mod body;
 mod future;
@@ -131,7 +135,7 @@ pub use self::{
     body::ResponseBody, future::ResponseFuture, heartbeat::HeartbeatBody, layer::SseLayer,
     service::SseService,
 };
-pub use sse_core::{Heartbeat, OverLimit, SseConfig, SseStats};
+pub use sse_core::{CloseReason, Heartbeat, OverLimit, SseConfig, SseStats};
 
 #[cfg(test)]
 mod tests {
