@@ -1,4 +1,5 @@
-//! A connection loop for tower services that keeps idle event streams small.
+//! A connection loop for tower services that keeps idle event streams small, and cuts off
+//! clients that are slow, silent or gone.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -13,6 +14,8 @@
 //!     .layer(SseLayer::new());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! sse_tower::serve(listener, app)
+//!     .header_read_timeout(Duration::from_secs(10))
+//!     .idle_timeout(Duration::from_secs(60))
 //!     .with_graceful_shutdown(async {
 //!         let _ = tokio::signal::ctrl_c().await;
 //!     })
@@ -33,34 +36,80 @@
 //! Upgrades (`Connection: Upgrade`, HTTP/2 extended CONNECT) work on both, as with
 //! `axum::serve`. The figures and the command that measures them are in `BENCHMARKS.md`.
 //!
-//! Shutdown: after the [`with_graceful_shutdown`](Serve::with_graceful_shutdown) signal the
+//! # Timeouts
+//!
+//! Neither `axum::serve` nor `warp::serve` sets a timer on hyper, so a client that sends
+//! half a request head, or nothing at all, holds its connection for ever (a slowloris
+//! attack needs nothing more). [`Serve`] closes:
+//!
+//! - a connection whose request head is not complete within the
+//!   [head-read timeout](Serve::header_read_timeout) (30 s by default). The timer runs
+//!   from accept to the first bytes (and through the TLS handshake), then hyper's
+//!   `header_read_timeout` runs from the first bytes to the end of the head; hyper also
+//!   restarts it whenever an HTTP/1 keep-alive connection waits for its next request, so
+//!   it bounds the gap between requests on HTTP/1 too;
+//! - a connection with no request in flight for the [idle timeout](Serve::idle_timeout)
+//!   (30 s by default), on HTTP/1 and HTTP/2. A request is in flight from its arrival
+//!   until its response body is dropped, so an event stream is never idle, whether or not
+//!   it writes heartbeats;
+//! - an HTTP/2 connection whose peer does not answer a ping within the
+//!   [keep-alive timeout](Serve::http2_keep_alive_timeout) (pings go out after
+//!   [20 s](Serve::http2_keep_alive_interval) without a frame from the peer): the peer of
+//!   an event stream only reads, so without pings a peer that vanished is noticed only
+//!   when the kernel's send buffer fills.
+//!
+//! Nothing here times out a response that is being written. (In a tower stack, avoid
+//! tower-http's `ResponseBodyTimeoutLayer` on event streams: it cuts a body that waits
+//! longer than its timeout between frames. Its `TimeoutLayer` only bounds the time to the
+//! response head, which is fine.)
+//!
+//! # TLS
+//!
+//! With the `tls` feature, [`Serve::tls`] serves TLS (rustls, through tokio-rustls, with
+//! the `ring` provider): ALPN picks HTTP/2 (`h2`) or HTTP/1.1 per connection, so browsers
+//! share one connection between all their event streams instead of stopping at six.
+//! [`tls::server_config`] builds a configuration from PEM files' contents.
+//!
+//! # Shutdown
+//!
+//! After the [`with_graceful_shutdown`](Serve::with_graceful_shutdown) signal the
 //! listener is closed, idle connections close, and connections with a response in flight
 //! finish it. An event stream is a response that never finishes unless the application
 //! ends it (`Hub::shutdown`, say), so [`shutdown_timeout`](WithGracefulShutdown::shutdown_timeout)
 //! bounds the wait; when it passes, the remaining connections are dropped. Dropping the
 //! serve future drops every connection it serves.
 
+mod connection;
+mod idle;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
+
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::{pin, Pin};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_service::Service;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// What a client opening HTTP/2 with prior knowledge sends first (RFC 9113, section 3.4).
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// The default [head-read timeout](Serve::header_read_timeout).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [idle timeout](Serve::idle_timeout).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [HTTP/2 keep-alive interval](Serve::http2_keep_alive_interval).
+pub const DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// The default [HTTP/2 keep-alive timeout](Serve::http2_keep_alive_timeout).
+pub const DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How long to wait before accepting again after an accept error that is not about one
 /// connection (out of file descriptors, say), as `axum::serve` does.
@@ -93,7 +142,11 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    Serve { listener, service }
+    Serve {
+        listener,
+        service,
+        config: ConnectionConfig::default(),
+    }
 }
 
 /// A server that has not started yet, from [`serve`]. Await it to run it.
@@ -112,9 +165,149 @@ where
 pub struct Serve<S> {
     listener: TcpListener,
     service: S,
+    config: ConnectionConfig,
+}
+
+/// What every connection is served with: the timeouts and the TLS acceptor.
+#[derive(Clone)]
+struct ConnectionConfig {
+    header_read_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    http2_keep_alive_interval: Option<Duration>,
+    http2_keep_alive_timeout: Duration,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            http2_keep_alive_interval: Some(DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL),
+            http2_keep_alive_timeout: DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("ConnectionConfig");
+        debug
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("http2_keep_alive_interval", &self.http2_keep_alive_interval)
+            .field("http2_keep_alive_timeout", &self.http2_keep_alive_timeout);
+        #[cfg(feature = "tls")]
+        debug.field("tls", &self.tls.is_some());
+        debug.finish()
+    }
 }
 
 impl<S> Serve<S> {
+    /// How long a client may take to send a request head: from accept (through the TLS
+    /// handshake) to its first bytes, and from there to the end of the head. hyper also
+    /// starts it whenever an HTTP/1 connection waits for its next request. `None` turns it
+    /// off. Default: [`DEFAULT_HEADER_READ_TIMEOUT`] (30 s).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// sse_tower::serve(listener, app)
+    ///     .header_read_timeout(Duration::from_secs(5))
+    ///     .await
+    /// # }
+    /// ```
+    pub fn header_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.header_read_timeout = timeout.into();
+        self
+    }
+
+    /// How long a connection may stay open with no request in flight (HTTP/1 keep-alive
+    /// between requests, HTTP/2 with no stream). A request is in flight until its response
+    /// body is dropped, so an open event stream never counts as idle. `None` turns it off.
+    /// Default: [`DEFAULT_IDLE_TIMEOUT`] (30 s).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// sse_tower::serve(listener, app)
+    ///     .idle_timeout(Duration::from_secs(120))
+    ///     .await
+    /// # }
+    /// ```
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.idle_timeout = timeout.into();
+        self
+    }
+
+    /// After how long without a frame from the peer an HTTP/2 connection sends a ping.
+    /// `None` sends none. Default: [`DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL`] (20 s).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// sse_tower::serve(listener, app)
+    ///     .http2_keep_alive_interval(Duration::from_secs(30))
+    ///     .http2_keep_alive_timeout(Duration::from_secs(10))
+    ///     .await
+    /// # }
+    /// ```
+    pub fn http2_keep_alive_interval(mut self, interval: impl Into<Option<Duration>>) -> Self {
+        self.config.http2_keep_alive_interval = interval.into();
+        self
+    }
+
+    /// How long an HTTP/2 connection waits for the answer to a ping before it closes.
+    /// Default: [`DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT`] (20 s).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// sse_tower::serve(listener, app)
+    ///     .http2_keep_alive_timeout(std::time::Duration::from_secs(5))
+    ///     .await
+    /// # }
+    /// ```
+    pub fn http2_keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.config.http2_keep_alive_timeout = timeout;
+        self
+    }
+
+    /// Serves TLS: every connection starts with a TLS handshake (under the head-read
+    /// timeout), and ALPN picks HTTP/2 or HTTP/1.1. A configuration without ALPN protocols
+    /// gets `h2` and `http/1.1`; [`tls::server_config`] builds one from PEM.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// let config = sse_tower::serve::tls::server_config(
+    ///     &std::fs::read("cert.pem")?,
+    ///     &std::fs::read("key.pem")?,
+    /// )?;
+    /// sse_tower::serve(listener, app).tls(config).await
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(mut self, config: tls::ServerConfig) -> Self {
+        self.config.tls = Some(tls::acceptor(config));
+        self
+    }
+
     /// Stops accepting when `signal` completes, then lets the open connections finish.
     ///
     /// # Example
@@ -244,6 +437,7 @@ where
         ServeFuture(Box::pin(run(
             self.listener,
             self.service,
+            self.config,
             std::future::pending(),
             None,
         )))
@@ -267,6 +461,7 @@ where
         ServeFuture(Box::pin(run(
             self.serve.listener,
             self.serve.service,
+            self.serve.config,
             self.signal,
             self.timeout,
         )))
@@ -286,6 +481,7 @@ enum Phase {
 async fn run<S, B, F>(
     listener: TcpListener,
     service: S,
+    config: ConnectionConfig,
     signal: F,
     timeout: Option<Duration>,
 ) -> io::Result<()>
@@ -301,6 +497,7 @@ where
     // Every connection task holds a receiver, so `closed()` on the sender is also "every
     // connection is gone", with no counter to keep.
     let (phase, _) = watch::channel(Phase::Running);
+    let config = Arc::new(config);
     let mut signal = pin!(signal);
     loop {
         let stream = tokio::select! {
@@ -317,7 +514,12 @@ where
             },
             () = &mut signal => break,
         };
-        tokio::spawn(serve_connection(stream, service.clone(), phase.subscribe()));
+        tokio::spawn(connection::serve_connection(
+            stream,
+            service.clone(),
+            Arc::clone(&config),
+            phase.subscribe(),
+        ));
     }
     drop(listener);
     tracing::debug!(
@@ -352,122 +554,4 @@ fn is_connection_error(err: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
-}
-
-async fn serve_connection<S, B>(stream: TcpStream, service: S, mut phase: watch::Receiver<Phase>)
-where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    let maybe_h2 = tokio::select! {
-        first = may_be_h2_preface(&stream) => match first {
-            Ok(Some(maybe_h2)) => maybe_h2,
-            Ok(None) => return,
-            Err(err) => {
-                tracing::debug!(error = %err, "connection failed before its first request");
-                return;
-            }
-        },
-        _ = phase.changed() => return,
-    };
-    let io = TokioIo::new(stream);
-    let service = TowerToHyperService::new(service);
-    if maybe_h2 {
-        // hyper-util's auto connection reads the preface to the end, however it arrives.
-        // Boxed: its state is more than twice an HTTP/1 connection's, and keeping it out of
-        // line keeps every HTTP/1 connection task small.
-        Box::pin(async move {
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder.http2().enable_connect_protocol();
-            drive(
-                pin!(builder.serve_connection_with_upgrades(io, service)),
-                phase,
-            )
-            .await;
-        })
-        .await;
-    } else {
-        let connection = hyper::server::conn::http1::Builder::new()
-            .serve_connection(io, service)
-            .with_upgrades();
-        drive(pin!(connection), phase).await;
-    }
-}
-
-/// Peeks at the first bytes without consuming them: `Some(true)` if they are (the start
-/// of) the HTTP/2 preface, `Some(false)` for anything else, `None` if the client closed
-/// without sending anything.
-async fn may_be_h2_preface(stream: &TcpStream) -> io::Result<Option<bool>> {
-    let mut first = [0; H2_PREFACE.len()];
-    let n = stream.peek(&mut first).await?;
-    Ok((n > 0).then(|| H2_PREFACE.starts_with(&first[..n])))
-}
-
-/// A hyper connection that can be asked to finish.
-trait GracefulConnection: Future<Output = Result<(), Self::Error>> {
-    type Error: fmt::Display;
-
-    fn graceful_shutdown(self: Pin<&mut Self>);
-}
-
-impl<I, S, B> GracefulConnection for hyper::server::conn::http1::UpgradeableConnection<I, S>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::HttpService<Incoming, ResBody = B>,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + 'static,
-    B::Error: Into<BoxError>,
-{
-    type Error = hyper::Error;
-
-    fn graceful_shutdown(self: Pin<&mut Self>) {
-        hyper::server::conn::http1::UpgradeableConnection::graceful_shutdown(self);
-    }
-}
-
-impl<I, S, B> GracefulConnection for auto::UpgradeableConnection<'_, I, S, TokioExecutor>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Error = BoxError;
-
-    fn graceful_shutdown(self: Pin<&mut Self>) {
-        auto::UpgradeableConnection::graceful_shutdown(self);
-    }
-}
-
-/// Runs `connection` to its end, asking it to finish or dropping it as `phase` says. It
-/// takes the connection pinned where the caller holds it, so the connection task stores
-/// the connection's state once, not twice.
-async fn drive<C: GracefulConnection>(
-    mut connection: Pin<&mut C>,
-    mut phase: watch::Receiver<Phase>,
-) {
-    loop {
-        tokio::select! {
-            result = connection.as_mut() => {
-                if let Err(err) = result {
-                    tracing::debug!(error = %err, "connection ended with an error");
-                }
-                return;
-            }
-            changed = phase.changed() => {
-                // The server's future was dropped, or it gave up waiting: close now.
-                if changed.is_err() || *phase.borrow_and_update() == Phase::Close {
-                    return;
-                }
-                connection.as_mut().graceful_shutdown();
-            }
-        }
-    }
 }
