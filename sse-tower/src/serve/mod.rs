@@ -102,14 +102,12 @@ use tower_service::Service;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// The default [head-read timeout](Serve::header_read_timeout).
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default [idle timeout](Serve::idle_timeout).
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default [HTTP/2 keep-alive interval](Serve::http2_keep_alive_interval).
-pub const DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
-/// The default [HTTP/2 keep-alive timeout](Serve::http2_keep_alive_timeout).
-pub const DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+// hyper's defaults for the head (30 s) and for an unanswered ping (20 s); hyper sends no
+// pings unless asked, and a vanished peer of an event stream needs them.
+const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+const DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How long to wait before accepting again after an accept error that is not about one
 /// connection (out of file descriptors, say), as `axum::serve` does.
@@ -210,7 +208,7 @@ impl<S> Serve<S> {
     /// How long a client may take to send a request head: from accept (through the TLS
     /// handshake) to its first bytes, and from there to the end of the head. hyper also
     /// starts it whenever an HTTP/1 connection waits for its next request. `None` turns it
-    /// off. Default: [`DEFAULT_HEADER_READ_TIMEOUT`] (30 s).
+    /// off. Default: 30 s.
     ///
     /// # Example
     ///
@@ -231,7 +229,7 @@ impl<S> Serve<S> {
     /// How long a connection may stay open with no request in flight (HTTP/1 keep-alive
     /// between requests, HTTP/2 with no stream). A request is in flight until its response
     /// body is dropped, so an open event stream never counts as idle. `None` turns it off.
-    /// Default: [`DEFAULT_IDLE_TIMEOUT`] (30 s).
+    /// Default: 30 s.
     ///
     /// # Example
     ///
@@ -250,7 +248,7 @@ impl<S> Serve<S> {
     }
 
     /// After how long without a frame from the peer an HTTP/2 connection sends a ping.
-    /// `None` sends none. Default: [`DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL`] (20 s).
+    /// `None` sends none. Default: 20 s.
     ///
     /// # Example
     ///
@@ -270,7 +268,7 @@ impl<S> Serve<S> {
     }
 
     /// How long an HTTP/2 connection waits for the answer to a ping before it closes.
-    /// Default: [`DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT`] (20 s).
+    /// Default: 20 s.
     ///
     /// # Example
     ///
