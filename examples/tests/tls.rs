@@ -1,5 +1,6 @@
 //! The demo over TLS on every framework, with a certificate made at test time: HTTP/2 by
-//! ALPN carries published events with no connection-specific headers; h2c (HTTP/2 with prior
+//! ALPN carries published events with no connection-specific headers, and HTTP/1.1 for a
+//! client that offers only that; h2c (HTTP/2 with prior
 //! knowledge) on the plain port, actix-web included; and every bad TLS or timeout flag stops
 //! the real `demo` binary at start with one `error:` line and exit code 2.
 
@@ -42,7 +43,7 @@ const CONNECTION_SPECIFIC: [&str; 5] = [
     "upgrade",
 ];
 
-async fn http2_over_tls_carries_events(framework: Framework) {
+async fn tls_carries_events_over_http2_and_http1(framework: Framework) {
     let cert = TestCert::generate();
     let dir = TempDir::new(&format!("tls-{framework}"));
     let (cert_path, key_path) = cert.write_to(&dir.0);
@@ -77,22 +78,41 @@ async fn http2_over_tls_carries_events(framework: Framework) {
     assert_eq!(event.data, "over h2");
     assert_eq!(event.last_event_id, id.to_string());
 
+    // A client without HTTP/2 gets HTTP/1.1 over the same port.
+    let mut events = Request::get(server.addr(), "/events?topic=tls")
+        .tls_http1(&cert)
+        .send()
+        .await;
+    assert_eq!(
+        events.version,
+        Version::HTTP_11,
+        "{framework}: ALPN chose HTTP/1.1"
+    );
+    server
+        .app()
+        .hub()
+        .publish("tls", Event::data("over http/1.1"))
+        .await
+        .expect("publish");
+    assert_eq!(events.next_event().await.data, "over http/1.1");
+    events.disconnect();
+
     server.shutdown().await.expect("clean shutdown");
 }
 
 #[tokio::test]
-async fn axum_http2_over_tls_carries_events() {
-    http2_over_tls_carries_events(Framework::Axum).await;
+async fn axum_tls_carries_events_over_http2_and_http1() {
+    tls_carries_events_over_http2_and_http1(Framework::Axum).await;
 }
 
 #[tokio::test]
-async fn actix_http2_over_tls_carries_events() {
-    http2_over_tls_carries_events(Framework::Actix).await;
+async fn actix_tls_carries_events_over_http2_and_http1() {
+    tls_carries_events_over_http2_and_http1(Framework::Actix).await;
 }
 
 #[tokio::test]
-async fn warp_http2_over_tls_carries_events() {
-    http2_over_tls_carries_events(Framework::Warp).await;
+async fn warp_tls_carries_events_over_http2_and_http1() {
+    tls_carries_events_over_http2_and_http1(Framework::Warp).await;
 }
 
 #[tokio::test]

@@ -79,6 +79,13 @@ impl Request {
         self
     }
 
+    /// Speaks TLS, trusting only `cert`, and offers only HTTP/1.1 by ALPN (a client
+    /// without HTTP/2).
+    pub fn tls_http1(mut self, cert: &TestCert) -> Self {
+        self.tls = Some(cert.client_config_offering(&[b"http/1.1"]));
+        self
+    }
+
     /// Connects, sends the request and waits for the response head.
     ///
     /// # Panics

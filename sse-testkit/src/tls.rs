@@ -58,12 +58,22 @@ impl TestCert {
     }
 
     /// A client configuration (`ring`) that trusts this certificate only and offers `h2`
-    /// then `http/1.1` by ALPN.
+    /// then `http/1.1` by ALPN, as browsers do.
     ///
     /// # Panics
     ///
     /// If rustls rejects the certificate as a root.
     pub fn client_config(&self) -> Arc<ClientConfig> {
+        self.client_config_offering(&[b"h2", b"http/1.1"])
+    }
+
+    /// A client configuration (`ring`) that trusts this certificate only and offers
+    /// `protocols` by ALPN.
+    ///
+    /// # Panics
+    ///
+    /// If rustls rejects the certificate as a root.
+    pub fn client_config_offering(&self, protocols: &[&[u8]]) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots.add(self.der.clone()).expect("a trusted root");
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -72,7 +82,7 @@ impl TestCert {
             .expect("protocol versions")
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.alpn_protocols = protocols.iter().map(|protocol| protocol.to_vec()).collect();
         Arc::new(config)
     }
 }
