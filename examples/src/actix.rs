@@ -15,7 +15,7 @@
 //! # async fn main() -> std::io::Result<()> {
 //! let app = App::new(Config::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! let server = sse_examples::actix::spawn(app.clone(), listener)?;
+//! let server = sse_examples::actix::spawn(app.clone(), listener, None)?;
 //! // ... later: streams end, then the server stops gracefully.
 //! app.shutdown();
 //! server.await??;
@@ -26,13 +26,19 @@
 use std::io;
 
 use actix_cors::Cors;
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, Protocol};
+use actix_service::{fn_service, map_config, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server};
 use actix_web::http::{header as actix_header, StatusCode as ActixStatus};
 use actix_web::middleware::Compress;
+use actix_web::rt::net::TcpStream as ActixTcpStream;
 use actix_web::{web, HttpRequest, HttpResponse, HttpServer, Responder};
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use sse_actix::middleware::{SseMiddleware, SseStats};
 use sse_actix::{LastEventId, LastEventIdError, Sse};
+use sse_tower::serve::tls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -45,17 +51,28 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 3;
 /// runtimes) and returns the task that resolves when it has stopped. It stops gracefully on
 /// [`App::shutdown`].
 ///
+/// It serves HTTP/1.1 and h2c (HTTP/2 with prior knowledge) on the same port, or TLS with
+/// `tls` (HTTP/2 or HTTP/1.1 by ALPN), with the config's timeouts in actix's terms: the
+/// head-read timeout is its client request timeout (and TLS handshake timeout), the idle
+/// timeout its keep-alive (which also paces its HTTP/2 pings).
+///
 /// # Errors
 ///
 /// If the listener can't be handed over to actix.
-pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Result<()>>> {
+pub fn spawn(
+    app: App,
+    listener: TcpListener,
+    tls: Option<ServerConfig>,
+) -> io::Result<JoinHandle<io::Result<()>>> {
     let listener = listener.into_std()?;
+    let head_timeout = app.config().header_timeout();
+    let idle_timeout = app.config().idle_timeout();
     // Built once: its clones share one set of counters, so `/stats` counts the streams of
     // the whole server and `--max-connections` is a server-wide limit.
     let sse = app.config().sse();
     let streams = web::Data::new(sse.stats());
     let state = web::Data::new(app.clone());
-    let server = HttpServer::new(move || {
+    let make_app = move || {
         actix_web::App::new()
             .app_data(state.clone())
             .app_data(streams.clone())
@@ -73,13 +90,43 @@ pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Resul
             .wrap(SseMiddleware::from(sse.clone()))
             .wrap(Compress::default())
             .wrap(cors())
-    })
-    // Notice clients that hang up on a silent stream (EventSource never half-closes).
-    .h1_allow_half_closed(false)
-    .disable_signals()
-    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-    .listen(listener)?
-    .run();
+    };
+    let server = match tls {
+        Some(mut tls) => {
+            // actix adds `h2` and `http/1.1` itself.
+            tls.alpn_protocols.clear();
+            HttpServer::new(make_app)
+                // Notice clients that hang up on a silent stream (EventSource never
+                // half-closes).
+                .h1_allow_half_closed(false)
+                .client_request_timeout(head_timeout)
+                .tls_handshake_timeout(head_timeout)
+                .keep_alive(idle_timeout)
+                .disable_signals()
+                .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+                .listen_rustls_0_23(listener, tls)?
+                .run()
+        }
+        // Not `HttpServer::listen_auto_h2c`: it waits for a silent client's first bytes
+        // with no timeout at all, so it would hold such connections for ever.
+        None => Server::build()
+            .listen("sse-demo", listener, move || {
+                let http = HttpService::build()
+                    .h1_allow_half_closed(false)
+                    .client_request_timeout(head_timeout)
+                    .keep_alive(idle_timeout)
+                    .finish(map_config(make_app(), |()| AppConfig::default()));
+                fn_service(move |io: ActixTcpStream| async move {
+                    let protocol = sniff_protocol(&io, head_timeout).await?;
+                    let peer = io.peer_addr().ok();
+                    Ok((io, protocol, peer))
+                })
+                .and_then(http)
+            })?
+            .disable_signals()
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+            .run(),
+    };
 
     let handle = server.handle();
     let token = app.shutdown_token();
@@ -88,6 +135,30 @@ pub fn spawn(app: App, listener: TcpListener) -> io::Result<JoinHandle<io::Resul
         handle.stop(true).await;
     });
     Ok(tokio::spawn(server))
+}
+
+/// What actix-http compares the first bytes with to detect HTTP/2 with prior knowledge.
+const H2_PREFACE_START: &[u8; 12] = b"PRI * HTTP/2";
+
+/// Peeks at the first bytes, as actix-http's own h2c detection does, but gives up after
+/// `timeout`: HTTP/2 for the start of the preface, HTTP/1 for anything else.
+async fn sniff_protocol(
+    io: &ActixTcpStream,
+    timeout: std::time::Duration,
+) -> Result<Protocol, DispatchError> {
+    let mut first = [0; H2_PREFACE_START.len()];
+    let n = tokio::time::timeout(timeout, io.peek(&mut first))
+        .await
+        .map_err(|_| DispatchError::SlowRequestTimeout)?
+        .map_err(DispatchError::Io)?;
+    if n == 0 {
+        return Err(DispatchError::Io(io::ErrorKind::UnexpectedEof.into()));
+    }
+    Ok(if &first == H2_PREFACE_START {
+        Protocol::Http2
+    } else {
+        Protocol::Http1
+    })
 }
 
 fn cors() -> Cors {

@@ -13,7 +13,7 @@
 //! // The router can be nested into a bigger one; `serve` runs it with graceful shutdown.
 //! let _router: axum::Router = sse_examples::axum::router(app.clone());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! sse_examples::axum::serve(app, listener).await
+//! sse_examples::axum::serve(app, listener, None).await
 //! # }
 //! ```
 
@@ -28,6 +28,7 @@ use ::axum::{Extension, Router};
 use futures_util::TryStreamExt;
 use sse_axum::{LastEventId, LastEventIdRejection, Sse};
 use sse_core::SseStats;
+use sse_tower::serve::tls::ServerConfig;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
@@ -58,19 +59,18 @@ pub fn router(app: App) -> Router {
 }
 
 /// Serves the app until [`App::shutdown`], then finishes the open connections
-/// (HTTP/1.1 and HTTP/2).
+/// (HTTP/1.1 and HTTP/2; over TLS with `tls`, HTTP/2 by ALPN), with the config's
+/// head-read and idle timeouts.
 ///
 /// `sse_tower::serve` rather than `axum::serve`: it keeps an idle event stream's connection
-/// about 8 KB smaller (see `BENCHMARKS.md`).
+/// about 8 KB smaller (see `BENCHMARKS.md`), and it times out slow and silent clients.
 ///
 /// # Errors
 ///
 /// None so far: accept errors are logged and retried.
-pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
-    let token = app.shutdown_token();
-    sse_tower::serve(listener, router(app))
-        .with_graceful_shutdown(token.cancelled_owned())
-        .await
+pub async fn serve(app: App, listener: TcpListener, tls: Option<ServerConfig>) -> io::Result<()> {
+    let router = router(app.clone());
+    layers::serve(&app, listener, router, tls).await
 }
 
 fn respond(reply: Reply) -> Response {

@@ -1,9 +1,12 @@
 //! The demo's settings ([`Config`], parsed from the command line by clap) and the
 //! [`Framework`] that serves them.
 
+use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use sse_tower::serve::tls::ServerConfig;
 
 /// Which web framework serves the app. Every one serves the same handlers of
 /// [`App`](crate::App) through its adapter crate.
@@ -88,6 +91,23 @@ pub struct Config {
     /// events). The demo does not start if it can't be read.
     #[arg(long)]
     pub log_file: Option<PathBuf>,
+    /// How long a client may take to send a request head, in milliseconds: on a new
+    /// connection from accept (and through the TLS handshake), and on a keep-alive one from
+    /// the first byte of its next request.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+    /// How long a connection may stay open with no request in flight, in milliseconds (an
+    /// open event stream is never idle). On actix-web this is its keep-alive, which also
+    /// paces its HTTP/2 pings.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_ms: u64,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first): HTTP/2
+    /// or HTTP/1.1 by ALPN. Needs `--tls-key`.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -103,6 +123,10 @@ impl Default for Config {
             redis: None,
             redis_key: "sse".to_owned(),
             log_file: None,
+            header_timeout_ms: 30_000,
+            idle_timeout_ms: 30_000,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -136,6 +160,63 @@ impl Config {
     /// The reconnection delay sent first on every stream.
     pub fn retry(&self) -> Duration {
         Duration::from_millis(self.retry_ms)
+    }
+
+    /// The request-head read timeout (`--header-timeout-ms`).
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms.max(1))
+    }
+
+    /// The idle timeout of a connection with no request in flight (`--idle-timeout-ms`).
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms.max(1))
+    }
+
+    /// The TLS configuration of `--tls-cert` and `--tls-key` (`ring`, ALPN `h2` and
+    /// `http/1.1`), or `None` to serve plain HTTP.
+    ///
+    /// # Errors
+    ///
+    /// Of kind `InvalidInput`, naming the flag: a file that can't be read, no certificate
+    /// or key in it, a key that is not the certificate's, or only one of the two flags.
+    pub fn tls(&self) -> io::Result<Option<ServerConfig>> {
+        let (cert, key) = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => (cert, key),
+            (None, None) => return Ok(None),
+            _ => return Err(invalid_flag("--tls-cert and --tls-key go together")),
+        };
+        let read = |flag: &str, path: &Path| {
+            std::fs::read(path)
+                .map_err(|err| invalid_flag(format!("{flag} {}: {err}", path.display())))
+        };
+        let cert_pem = read("--tls-cert", cert)?;
+        let key_pem = read("--tls-key", key)?;
+        sse_tower::serve::tls::server_config(&cert_pem, &key_pem)
+            .map(Some)
+            .map_err(|err| {
+                invalid_flag(format!(
+                    "--tls-cert {} --tls-key {}: {err}",
+                    cert.display(),
+                    key.display()
+                ))
+            })
+    }
+
+    /// Sets the request-head read timeout and the idle timeout, in milliseconds (at
+    /// least 1).
+    #[must_use]
+    pub fn with_timeouts_ms(mut self, header_ms: u64, idle_ms: u64) -> Self {
+        self.header_timeout_ms = header_ms.max(1);
+        self.idle_timeout_ms = idle_ms.max(1);
+        self
+    }
+
+    /// Serves HTTPS with this PEM certificate chain and key (files).
+    #[must_use]
+    pub fn with_tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls_cert = Some(cert.into());
+        self.tls_key = Some(key.into());
+        self
     }
 
     /// Sets the framework.
@@ -186,4 +267,15 @@ impl Config {
         self.retry_ms = ms;
         self
     }
+}
+
+/// The error of a flag with a bad value: the demo's `main` prints it as one `error:` line
+/// and exits with code 2, as clap does for a malformed command line.
+///
+/// ```
+/// let err = sse_examples::invalid_flag("--tls-cert /nope: No such file or directory");
+/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+/// ```
+pub fn invalid_flag(message: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message.into())
 }

@@ -35,7 +35,10 @@
 //!
 //! Flags: `--framework axum|actix|warp`, `--addr`, `--heartbeat-ms 15000`, `--replay 1000`,
 //! `--max-connections N`, `--token T`, `--retry-ms 2000`, `--redis URL`, `--redis-key sse`,
-//! `--log-file PATH` (see [`Config`]). Logs go through
+//! `--log-file PATH`, `--header-timeout-ms 30000`, `--idle-timeout-ms 30000`,
+//! `--tls-cert PEM --tls-key PEM` (HTTPS, HTTP/2 by ALPN; see [`Config`]). A flag with a bad
+//! value makes [`serve`] fail with an error of kind `InvalidInput` ([`invalid_flag`]), which
+//! the binary prints as one `error:` line before it exits with code 2. Logs go through
 //! `tracing`: `RUST_LOG=sse_core=debug` shows one line per stream opened and closed (the SSE
 //! middleware counts them, and `/stats` reads its counts), `RUST_LOG=sse_examples=debug`
 //! one per subscription.
@@ -84,34 +87,39 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use app::{App, Reply, ReplyBody, StreamHandler, DEFAULT_TOPIC, MAX_PUBLISH_BODY};
-pub use config::{Config, Framework};
+pub use config::{invalid_flag, Config, Framework};
 
 /// How long a graceful shutdown may take before the server task is aborted.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves `App::connect(config)` (a Redis backplane with `--redis`) on `listener` with
-/// `config.framework`, in a background task.
+/// `config.framework`, in a background task: HTTPS with `--tls-cert` and `--tls-key`, and
+/// the head-read and idle timeouts of the config on every framework.
 ///
 /// # Errors
 ///
-/// If the listener's address can't be read, Redis (`--redis`) can't be reached, or the
-/// framework fails to start on it; an error of kind `InvalidInput` if the `--log-file`
-/// can't be read (before anything starts).
+/// Of kind `InvalidInput` for a flag with a bad value (see [`invalid_flag`]: a TLS
+/// certificate or key that can't be used, a `--log-file` that can't be read), checked
+/// before anything starts; otherwise if the listener's address can't be read, Redis
+/// (`--redis`) can't be reached, or the framework fails to start on it.
 pub async fn serve(config: Config, listener: TcpListener) -> io::Result<RunningApp> {
+    let tls = config.tls()?;
     if let Some(path) = &config.log_file {
         logs::LogTail::open(path)?;
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let framework = config.framework;
     let app = App::connect(config).await.map_err(io::Error::other)?;
     let addr = listener.local_addr()?;
     let task = match framework {
-        Framework::Axum => tokio::spawn(axum::serve(app.clone(), listener)),
-        Framework::Actix => actix::spawn(app.clone(), listener)?,
-        Framework::Warp => tokio::spawn(warp::serve(app.clone(), listener)),
+        Framework::Axum => tokio::spawn(axum::serve(app.clone(), listener, tls)),
+        Framework::Actix => actix::spawn(app.clone(), listener, tls)?,
+        Framework::Warp => tokio::spawn(warp::serve(app.clone(), listener, tls)),
     };
-    tracing::info!(%framework, %addr, "listening on http://{addr}/");
+    tracing::info!(%framework, %addr, "listening on {scheme}://{addr}/");
     Ok(RunningApp {
         addr,
+        scheme,
         framework,
         app,
         task,
@@ -122,6 +130,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> io::Result<RunningA
 #[derive(Debug)]
 pub struct RunningApp {
     addr: SocketAddr,
+    scheme: &'static str,
     framework: Framework,
     app: App,
     task: JoinHandle<io::Result<()>>,
@@ -138,9 +147,9 @@ impl RunningApp {
         self.framework
     }
 
-    /// `http://{addr}{path}`.
+    /// `http://{addr}{path}`, or `https://` with TLS.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}://{}{path}", self.scheme, self.addr)
     }
 
     /// The app: its hub, stats and [`App::disconnect_all`].

@@ -90,10 +90,7 @@ impl LogTail {
     pub fn open(path: impl Into<PathBuf>) -> io::Result<Self> {
         let path = path.into();
         let invalid = |cause: &dyn std::fmt::Display| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("--log-file {}: {cause}", path.display()),
-            )
+            crate::invalid_flag(format!("--log-file {}: {cause}", path.display()))
         };
         let file = std::fs::File::open(&path).map_err(|err| invalid(&err))?;
         let meta = file.metadata().map_err(|err| invalid(&err))?;

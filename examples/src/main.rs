@@ -3,8 +3,12 @@
 //! ```text
 //! cargo run --release -p sse-examples --bin demo -- [--framework axum|actix|warp] \
 //!     [--addr 127.0.0.1:3000] [--heartbeat-ms 15000] [--replay 1000] \
-//!     [--max-connections N] [--token T] [--redis redis://127.0.0.1:6379 [--redis-key sse]]
+//!     [--max-connections N] [--token T] [--redis redis://127.0.0.1:6379 [--redis-key sse]] \
+//!     [--header-timeout-ms 30000] [--idle-timeout-ms 30000] [--tls-cert PEM --tls-key PEM]
 //! ```
+//!
+//! Exit codes: 0 after a graceful stop, 2 for a bad command line or a flag with a bad value
+//! (one `error:` line on stderr), 1 for any other failure.
 
 use std::process::ExitCode;
 
@@ -30,6 +34,11 @@ async fn main() -> ExitCode {
     };
     let running = match sse_examples::serve(config, listener).await {
         Ok(running) => running,
+        Err(err) if err.kind() == std::io::ErrorKind::InvalidInput => {
+            // A flag with a bad value: one line and clap's exit code for a bad command line.
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
         Err(err) => {
             tracing::error!(error = %err, "cannot start the server");
             return ExitCode::FAILURE;

@@ -15,7 +15,7 @@
 //! # async fn main() -> std::io::Result<()> {
 //! let app = App::new(Config::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! sse_examples::warp::serve(app, listener).await
+//! sse_examples::warp::serve(app, listener, None).await
 //! # }
 //! ```
 
@@ -25,6 +25,7 @@ use futures_util::TryStreamExt;
 use http::{header, HeaderMap, HeaderValue, Method};
 use http_body_util::BodyExt;
 use sse_core::{LastEventId, LastEventIdError, SseStats};
+use sse_tower::serve::tls::ServerConfig;
 use sse_warp::{InvalidLastEventId, Sse};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -146,12 +147,13 @@ fn respond(reply: Reply) -> Response {
 }
 
 /// Serves the app on `listener` until [`App::shutdown`], then finishes the open
-/// connections (HTTP/1.1 and HTTP/2).
+/// connections (HTTP/1.1 and HTTP/2; over TLS with `tls`, HTTP/2 by ALPN), with the
+/// config's head-read and idle timeouts.
 ///
 /// # Errors
 ///
 /// None so far: accept errors are logged and retried.
-pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
+pub async fn serve(app: App, listener: TcpListener, tls: Option<ServerConfig>) -> io::Result<()> {
     let sse = layers::sse(app.config());
     let routes = routes(app.clone(), sse.stats());
     let service = ServiceBuilder::new()
@@ -163,8 +165,5 @@ pub async fn serve(app: App, listener: TcpListener) -> io::Result<()> {
         .layer(CompressionLayer::new())
         .layer(sse)
         .service(warp::service(routes));
-    let token = app.shutdown_token();
-    sse_tower::serve(listener, service)
-        .with_graceful_shutdown(token.cancelled_owned())
-        .await
+    layers::serve(&app, listener, service, tls).await
 }

@@ -6,6 +6,10 @@
 //! itself after the `retry:` delay with its last event id, and shows the events it missed,
 //! which the hub replayed. A screenshot goes to `target/screenshots/demo.png`.
 //!
+//! Over TLS (a certificate made here, so Chromium runs with `--ignore-certificate-errors`)
+//! the page comes over HTTP/2, and ten `EventSource`s on it all open and all receive a
+//! published event: over HTTP/1.1 a browser holds at most six connections per origin.
+//!
 //! Needs `chromium` and `chromium-driver` (`apt-get install -y chromium chromium-driver`):
 //! without them the test fails, it does not skip.
 //!
@@ -91,8 +95,9 @@ async fn start_driver() -> Driver {
     }
 }
 
-async fn open_browser(driver: &Driver) -> Client {
-    let args = [
+/// A headless browser session; `extra` adds command-line switches.
+async fn open_browser(driver: &Driver, extra: &[&str]) -> Client {
+    let mut args = vec![
         "--headless".to_owned(),
         "--no-sandbox".to_owned(),
         "--disable-gpu".to_owned(),
@@ -105,6 +110,7 @@ async fn open_browser(driver: &Driver) -> Client {
         "--window-size=1280,900".to_owned(),
         format!("--user-data-dir={}", driver.profile.0.display()),
     ];
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     let capabilities = json!({
         "browserName": "chrome",
         "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
@@ -200,7 +206,7 @@ async fn page_reconnects_and_shows_missed_events(framework: Framework) {
     let config = Config::default().with_token(TOKEN).with_log_file(&log);
     let server = start(framework, config).await;
     let mut driver = start_driver().await;
-    let client = open_browser(&driver).await;
+    let client = open_browser(&driver, &[]).await;
 
     let result = AssertUnwindSafe(async {
         client
@@ -333,4 +339,96 @@ async fn actix_page_reconnects_and_shows_missed_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warp_page_reconnects_and_shows_missed_events() {
     page_reconnects_and_shows_missed_events(Framework::Warp).await;
+}
+
+/// Opens `count` `EventSource`s on `/events?topic=fanout` from the page, and counts their
+/// opens and the messages they receive in `window.fanout`.
+const OPEN_MANY: &str = "
+    const count = arguments[0];
+    window.fanout = { opened: 0, received: 0, sources: [] };
+    for (let i = 0; i < count; i++) {
+        const source = new EventSource('/events?topic=fanout');
+        source.onopen = () => { window.fanout.opened += 1; };
+        source.onmessage = () => { window.fanout.received += 1; };
+        window.fanout.sources.push(source);
+    }
+    return true;
+";
+
+/// Over HTTP/1.1 a browser opens at most 6 connections per origin, so a page with more
+/// `EventSource`s than that has the rest wait; over HTTP/2 (TLS) they share one connection.
+async fn ten_event_sources_over_http2(framework: Framework) {
+    const SOURCES: u64 = 10;
+    let _one_browser = BROWSER.lock().await;
+    let cert = sse_testkit::tls::TestCert::generate();
+    let dir = std::env::temp_dir().join(format!(
+        "sse-demo-browser-tls-{framework}-{}",
+        std::process::id()
+    ));
+    let _remove = TempDir(dir.clone());
+    let (cert_path, key_path) = cert.write_to(&dir);
+    let server = start(framework, Config::default().with_tls(cert_path, key_path)).await;
+    let mut driver = start_driver().await;
+    // The certificate is made here, so no authority vouches for it.
+    let client = open_browser(&driver, &["--ignore-certificate-errors"]).await;
+
+    let result = AssertUnwindSafe(async {
+        client.goto(&server.url("/")).await.expect("open the page");
+        let protocol = client
+            .execute(
+                "return performance.getEntriesByType('navigation')[0].nextHopProtocol;",
+                vec![],
+            )
+            .await
+            .expect("read the protocol");
+        assert_eq!(protocol, "h2", "{framework}: the page came over HTTP/2");
+        client
+            .execute(OPEN_MANY, vec![json!(SOURCES)])
+            .await
+            .expect("open the event sources");
+        wait_for_js(
+            &client,
+            "every EventSource is open",
+            "return window.fanout.opened;",
+            |value| value.as_u64() == Some(SOURCES),
+        )
+        .await;
+        server
+            .app()
+            .hub()
+            .publish("fanout", sse_core::Event::data("to every source"))
+            .await
+            .expect("publish");
+        wait_for_js(
+            &client,
+            "every EventSource received the event",
+            "return window.fanout.received;",
+            |value| value.as_u64() == Some(SOURCES),
+        )
+        .await;
+    })
+    .catch_unwind()
+    .await;
+
+    client.close().await.ok();
+    driver.child.kill().await.ok();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_ten_event_sources_over_http2() {
+    ten_event_sources_over_http2(Framework::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_ten_event_sources_over_http2() {
+    ten_event_sources_over_http2(Framework::Actix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warp_ten_event_sources_over_http2() {
+    ten_event_sources_over_http2(Framework::Warp).await;
 }

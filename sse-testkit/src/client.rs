@@ -1,6 +1,7 @@
 //! A test client over real sockets: hyper's client connection plus sse-core's parser.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -9,7 +10,14 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use sse_core::parse::{Decoder, Frame, Message};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::ClientConfig;
+use tokio_rustls::TlsConnector;
+
+use crate::tls::TestCert;
 
 /// How long any single wait of the test client may take before the test fails. Generous on
 /// purpose: it marks a failure (a hang), it is not a timing assertion.
@@ -23,6 +31,7 @@ pub struct Request {
     path: String,
     headers: HeaderMap,
     http2: bool,
+    tls: Option<Arc<ClientConfig>>,
 }
 
 impl Request {
@@ -38,6 +47,7 @@ impl Request {
             path: path.to_owned(),
             headers,
             http2: false,
+            tls: None,
         }
     }
 
@@ -62,6 +72,20 @@ impl Request {
         self
     }
 
+    /// Speaks TLS, trusting only `cert`; ALPN picks HTTP/2 or HTTP/1.1 (see
+    /// [`SseResponse::version`]), offering HTTP/2 first as browsers do.
+    pub fn tls(mut self, cert: &TestCert) -> Self {
+        self.tls = Some(cert.client_config());
+        self
+    }
+
+    /// Speaks TLS, trusting only `cert`, and offers only HTTP/1.1 by ALPN (a client
+    /// without HTTP/2).
+    pub fn tls_http1(mut self, cert: &TestCert) -> Self {
+        self.tls = Some(cert.client_config_offering(&[b"http/1.1"]));
+        self
+    }
+
     /// Connects, sends the request and waits for the response head.
     ///
     /// # Panics
@@ -73,15 +97,49 @@ impl Request {
             .expect("no response head within the deadline")
     }
 
-    async fn send_inner(self) -> SseResponse {
+    async fn send_inner(mut self) -> SseResponse {
         let stream = TcpStream::connect(self.addr).await.expect("connect");
         stream.set_nodelay(true).ok();
-        let io = TokioIo::new(stream);
+        let (response, connection) = match self.tls.clone() {
+            Some(config) => {
+                let name = ServerName::IpAddress(self.addr.ip().into());
+                let stream = TlsConnector::from(config)
+                    .connect(name, stream)
+                    .await
+                    .expect("TLS handshake");
+                self.http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                self.exchange(stream).await
+            }
+            None => self.exchange(stream).await,
+        };
+        let (parts, body) = response.into_parts();
+        SseResponse {
+            status: parts.status,
+            version: parts.version,
+            headers: parts.headers,
+            body,
+            decoder: Decoder::new(),
+            buf: BytesMut::new(),
+            raw: Vec::new(),
+            chunks: 0,
+            ended: false,
+            connection,
+        }
+    }
+}
+
+impl Request {
+    async fn exchange<I>(self, io: I) -> (hyper::Response<Incoming>, JoinHandle<()>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(io);
         let mut builder = http::Request::get(&self.path);
         if !self.http2 {
             builder = builder.header(http::header::HOST, self.addr.to_string());
         } else {
-            builder = builder.uri(format!("http://{}{}", self.addr, self.path));
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            builder = builder.uri(format!("{scheme}://{}{}", self.addr, self.path));
         }
         let mut request = builder.body(Empty::<Bytes>::new()).expect("request");
         *request.headers_mut() = {
@@ -89,7 +147,7 @@ impl Request {
             headers.extend(request.headers().clone());
             headers
         };
-        let (response, connection) = if self.http2 {
+        if self.http2 {
             let (mut sender, conn) =
                 hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
                     .await
@@ -112,19 +170,6 @@ impl Request {
                 sender.send_request(request).await.expect("request"),
                 connection,
             )
-        };
-        let (parts, body) = response.into_parts();
-        SseResponse {
-            status: parts.status,
-            version: parts.version,
-            headers: parts.headers,
-            body,
-            decoder: Decoder::new(),
-            buf: BytesMut::new(),
-            raw: Vec::new(),
-            chunks: 0,
-            ended: false,
-            connection,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Test support shared by the adapters: a real-socket SSE client ([`Request`],
-//! [`SseResponse`]), the framework-free [`Fixture`] handlers, and the conformance [`cases`]
-//! every adapter runs through [`conformance_tests!`].
+//! [`SseResponse`], plain or TLS), the framework-free [`Fixture`] handlers, the conformance
+//! [`cases`] every adapter runs through [`conformance_tests!`], the [`timeouts`] cases every
+//! server runs, and a certificate made at test time ([`tls`]).
 //!
 //! # Example
 //!
@@ -23,6 +24,8 @@ mod client;
 mod fixture;
 pub mod nginx;
 pub mod redis;
+pub mod timeouts;
+pub mod tls;
 
 pub use client::{independent_client_events, ForeignEvent, Request, SseResponse, DEADLINE};
 pub use fixture::{Fixture, FixtureError, FixtureStream, Harness, Server, StreamOptions};

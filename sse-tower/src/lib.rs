@@ -34,7 +34,10 @@
 //!
 //! # Features
 //!
-//! - `serve`: [`serve()`] and its [module](mod@serve) (hyper, hyper-util). Off by default.
+//! - `serve`: [`serve()`] and its [module](mod@serve) (hyper, hyper-util), with head-read,
+//!   idle and HTTP/2 keep-alive timeouts. Off by default.
+//! - `tls`: `serve` over TLS ([`serve::tls`]; rustls with the `ring` provider), HTTP/2 by
+//!   ALPN. Off by default.
 //!
 //! The crate needs tokio's timer for heartbeats and always builds with it.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -34,6 +34,16 @@ pub fn stats_json(subscribers: usize, published: u64) -> String {
     )
 }
 
+/// Resident set size of process `pid` in bytes, from `/proc/{pid}/status` (0 elsewhere).
+pub fn rss_bytes(pid: u64) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
 /// User plus system CPU time of process `pid` (or `"self"`) and its waited-for children, in
 /// seconds, from `/proc/{pid}/stat` (USER_HZ is 100 on Linux; 0 elsewhere).
 pub fn cpu_secs(pid: &str) -> f64 {

@@ -39,14 +39,9 @@ async fn the_demo_passes_every_case_on_all_three_frameworks_side_by_side() {
             "{text}"
         );
         for o in &target.outcomes {
-            // The demo speaks h2c on axum and warp (sse_tower::serve), not on actix.
-            let allowed: &[Verdict] = if o.id == "http2-no-connection-headers" {
-                &[Verdict::Pass, Verdict::Skipped]
-            } else {
-                &[Verdict::Pass]
-            };
+            // Every case runs, HTTP/2 included: the demo speaks h2c on all three.
             assert!(
-                allowed.contains(&o.verdict),
+                o.verdict == Verdict::Pass,
                 "{} {}:\n{text}",
                 target.url,
                 o.id

@@ -1,14 +1,6 @@
 //! What `/proc` says about a process and the kernel's sockets (Linux only; 0 elsewhere).
 
-/// Resident set size in bytes.
-pub(crate) fn rss_bytes(pid: u64) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
+pub(crate) use sse_bench::rss_bytes;
 
 /// The kernel's TCP memory in bytes (`/proc/net/sockstat` "mem", in pages).
 pub(crate) fn tcp_mem_bytes() -> u64 {
