@@ -288,14 +288,9 @@ impl App {
         query: Option<&str>,
         last_event_id: Result<Option<LastEventId>, LastEventIdError>,
     ) -> Reply {
-        if let Err(reply) = self.authorize(authorization, query) {
-            return reply;
-        }
-        let last_event_id = match last_event_id {
+        let last_event_id = match self.admit_stream(authorization, query, last_event_id) {
             Ok(id) => id,
-            Err(err) => {
-                return Reply::error(StatusCode::BAD_REQUEST, &format!("Last-Event-ID: {err}"))
-            }
+            Err(reply) => return reply,
         };
         let topics: Vec<String> = query_values(query, "topic")
             .filter(|topic| !topic.is_empty())
@@ -307,6 +302,19 @@ impl App {
         );
         let subscription = self.hub().subscribe(topics, last_event_id.as_deref());
         Reply::events(self.open_stream("/events", subscription))
+    }
+
+    /// The checks every stream route makes, in order: the token (`401`), then the
+    /// Last-Event-ID (`400` if malformed).
+    fn admit_stream(
+        &self,
+        authorization: Option<&[u8]>,
+        query: Option<&str>,
+        last_event_id: Result<Option<LastEventId>, LastEventIdError>,
+    ) -> Result<Option<LastEventId>, Reply> {
+        self.authorize(authorization, query)?;
+        last_event_id
+            .map_err(|err| Reply::error(StatusCode::BAD_REQUEST, &format!("Last-Event-ID: {err}")))
     }
 
     /// `GET /logs`: the lines of the `--log-file` as `log` events, those that look like
@@ -330,14 +338,9 @@ impl App {
         query: Option<&str>,
         last_event_id: Result<Option<LastEventId>, LastEventIdError>,
     ) -> Reply {
-        if let Err(reply) = self.authorize(authorization, query) {
-            return reply;
-        }
-        let last_event_id = match last_event_id {
+        let last_event_id = match self.admit_stream(authorization, query, last_event_id) {
             Ok(id) => id,
-            Err(err) => {
-                return Reply::error(StatusCode::BAD_REQUEST, &format!("Last-Event-ID: {err}"))
-            }
+            Err(reply) => return reply,
         };
         let Some(tail) = &self.inner.logs else {
             return Reply::error(StatusCode::NOT_FOUND, "no --log-file given");
