@@ -356,7 +356,7 @@ impl App {
     ///
     /// Errors, all with a JSON body `{"error": "..."}` and none reaching a subscriber: `405`
     /// for a method other than `POST`, `401` without the configured token, `413` for a body
-    /// over [`MAX_PUBLISH_BODY`], `400` for invalid JSON, a missing `data` or an event name
+    /// over [`MAX_PUBLISH_BODY`], `400` for a body that is not a JSON object, a missing `data` or an event name
     /// with CR or LF, `503` once the app shuts down.
     pub async fn publish<B, E>(
         &self,
@@ -388,6 +388,13 @@ impl App {
         let Ok(body) = std::str::from_utf8(&body) else {
             return Reply::error(StatusCode::BAD_REQUEST, "invalid JSON: not UTF-8");
         };
+        // serde would also take the fields from an array, in order; the body is an object.
+        if !body
+            .trim_start_matches([' ', '\t', '\n', '\r'])
+            .starts_with('{')
+        {
+            return Reply::error(StatusCode::BAD_REQUEST, "invalid JSON: expected an object");
+        }
         let request: PublishRequest = match serde_json::from_str(body) {
             Ok(request) => request,
             Err(err) => {
@@ -818,6 +825,11 @@ mod tests {
             .await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         let bad = app.publish(&post, &headers, None, body(b"{")).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        // Found by fuzzing (examples/fuzz, publish_body): serde fills a struct from an array.
+        let bad = app
+            .publish(&post, &headers, None, body(br#" [ "news", "alert", "x" ]"#))
+            .await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         // Found by fuzzing (examples/fuzz, publish_body): invalid UTF-8 in an unknown
         // field's string, which serde_json skips unchecked.
