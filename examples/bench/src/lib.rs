@@ -17,21 +17,27 @@
 
 mod args;
 mod payload;
+mod probe;
 mod publish;
 mod serve;
 
 pub use args::ServerArgs;
 pub use payload::{payload, payload_nanos, unix_nanos};
+pub use probe::{runtime_json, watch_runtime};
 pub use publish::{run_publisher, PublishParams};
 pub use serve::serve_tower;
 
-/// The `/stats` body: `{"subscribers":N,"published":N,"pid":N}`, where `pid` lets the load
-/// generator read the server's RSS and CPU time from `/proc`.
+/// The `/stats` body: `{"subscribers":N,"published":N,"pid":N,"runtime":{..}}`, where `pid`
+/// lets the load generator read the server's RSS and CPU time from `/proc`, and `runtime` is
+/// [`runtime_json`] (which restarts its maxima and publish timings).
 pub fn stats_json(subscribers: usize, published: u64) -> String {
-    format!(
-        "{{\"subscribers\":{subscribers},\"published\":{published},\"pid\":{}}}",
-        std::process::id()
-    )
+    serde_json::json!({
+        "subscribers": subscribers,
+        "published": published,
+        "pid": std::process::id(),
+        "runtime": runtime_json(),
+    })
+    .to_string()
 }
 
 /// Resident set size of process `pid` in bytes, from `/proc/{pid}/status` (0 elsewhere).

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::payload;
 
@@ -38,7 +38,9 @@ impl PublishParams {
     }
 }
 
-/// Publishes `params.n` payloads through `send`, counting them in `published`.
+/// Publishes `params.n` payloads through `send`, counting them in `published` and timing each
+/// `send` call for `/stats` (a publish call's time covers its lock and waking the
+/// subscribers).
 ///
 /// At rate 0 it yields to the scheduler after every message, so the subscribers' tasks
 /// (which run on the same runtime) get to write; otherwise it paces with an interval.
@@ -58,7 +60,10 @@ where
             }
             None => tokio::task::yield_now().await,
         }
-        send(payload(seq, params.size));
+        let data = payload(seq, params.size);
+        let started = Instant::now();
+        send(data);
+        crate::probe::record_publish(started.elapsed());
         published.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -75,6 +75,7 @@ impl State {
 }
 
 async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
+    sse_bench::watch_runtime();
     use axum::extract::{RawQuery, State as S};
     use axum::routing::{get, post};
 
@@ -106,6 +107,7 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
 }
 
 async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
+    sse_bench::watch_runtime();
     use warp::Filter;
 
     let state = State::new(&args);
@@ -143,6 +145,8 @@ fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let state = web::Data::new(State::new(&args));
         HttpServer::new(move || {
+            // Runs on each worker: every worker is a runtime of its own.
+            sse_bench::watch_runtime();
             App::new()
                 .app_data(state.clone())
                 .route(

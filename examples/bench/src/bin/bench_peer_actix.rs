@@ -65,6 +65,8 @@ async fn main() -> std::io::Result<()> {
         heartbeat: args.heartbeat(),
     });
     HttpServer::new(move || {
+        // Runs on each worker: every worker is a runtime of its own.
+        sse_bench::watch_runtime();
         App::new()
             .app_data(state.clone())
             .route("/events", web::get().to(events))

@@ -63,6 +63,7 @@ async fn stats(State(state): State<AppState>) -> String {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    sse_bench::watch_runtime();
     let args = ServerArgs::parse();
     let (tx, _) = broadcast::channel(args.capacity);
     let state = AppState {

@@ -24,6 +24,7 @@ use warp::Filter;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    sse_bench::watch_runtime();
     let args = ServerArgs::parse();
     let (tx, _) = broadcast::channel::<String>(args.capacity);
     let published = Arc::new(AtomicU64::new(0));

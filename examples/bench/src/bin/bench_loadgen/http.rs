@@ -92,7 +92,7 @@ pub(crate) async fn http(addr: SocketAddr, method: &str, path: &str) -> io::Resu
 }
 
 /// The `/stats` body every benchmark server answers (`sse_bench::stats_json`).
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct ServerStats {
     /// The streams the server counts.
     #[serde(default)]
@@ -102,6 +102,9 @@ pub(crate) struct ServerStats {
     pub(crate) published: u64,
     /// Its process id, for `/proc/<pid>`.
     pub(crate) pid: Option<u64>,
+    /// Its runtimes' counters (`sse_bench::runtime_json`), if it reports them.
+    #[serde(default)]
+    pub(crate) runtime: Option<serde_json::Value>,
 }
 
 /// `GET /stats`.

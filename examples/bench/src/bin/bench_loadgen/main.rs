@@ -178,6 +178,11 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Report> {
     // Let the connect burst's allocations settle into steady state.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
+    // Restarts the server's maxima and publish timings, so the end reading holds this phase's.
+    let runtime_before = server_stats(args.addr)
+        .await
+        .ok()
+        .and_then(|stats| stats.runtime);
     let clock = CpuClock::start(pid);
     let heartbeats_before = shared.totals.heartbeats.load(Ordering::Relaxed);
     let publish_nanos = sse_bench::unix_nanos();
@@ -188,7 +193,7 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Report> {
         publish_and_wait(&args, &shared.totals, own, deadline).await?;
     }
     let (duration_s, server_cpu_s, loadgen_cpu_s) = clock.stop();
-    let end = end_reading(args.addr, pid).await;
+    let (end, runtime_after) = end_reading(args.addr, pid).await;
     stop.notify_waiters();
 
     let mut errors: Vec<String> = shared
@@ -211,6 +216,7 @@ async fn run_leader(args: Arc<Args>) -> io::Result<Report> {
         duration_s,
         heartbeats_before,
         publish_nanos,
+        runtime: report::runtime_delta(runtime_before, runtime_after),
         children,
         errors,
     };
@@ -233,16 +239,18 @@ async fn baseline(addr: SocketAddr) -> io::Result<(u64, Reading)> {
     Ok((pid, reading))
 }
 
-/// The readings at the end of the measured phase (zero counts if `/stats` fails).
-async fn end_reading(addr: SocketAddr, pid: u64) -> Reading {
+/// The readings at the end of the measured phase (zero counts if `/stats` fails), and the
+/// server's runtime counters.
+async fn end_reading(addr: SocketAddr, pid: u64) -> (Reading, Option<serde_json::Value>) {
     let stats = server_stats(addr).await.unwrap_or_default();
-    Reading {
+    let reading = Reading {
         rss: procfs::rss_bytes(pid),
         tcp_mem: procfs::tcp_mem_bytes(),
         slab: procfs::socket_slab_bytes(),
         subscribers: stats.subscribers,
         published: stats.published,
-    }
+    };
+    (reading, stats.runtime)
 }
 
 /// Starts the children first (idle holders), each its own process with its own file limit.

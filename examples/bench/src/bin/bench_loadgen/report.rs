@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::hist::Hist;
 use crate::stream::{Shared, Totals};
@@ -33,6 +34,9 @@ pub(crate) struct Report {
     duration_s: f64,
     #[serde(flatten)]
     outcome: Outcome,
+    /// What the server's runtimes did over the measured phase (see [`runtime_delta`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<Value>,
     errors: Vec<String>,
 }
 
@@ -132,6 +136,7 @@ pub(crate) struct Measured {
     /// This process's heartbeats before the measured phase.
     pub(crate) heartbeats_before: u64,
     pub(crate) publish_nanos: u64,
+    pub(crate) runtime: Option<Value>,
     pub(crate) children: ChildReport,
     pub(crate) errors: Vec<String>,
 }
@@ -171,6 +176,7 @@ impl Report {
             loadgen_cpu_s: m.loadgen_cpu_s,
             duration_s: m.duration_s,
             outcome,
+            runtime: m.runtime,
             errors: m.errors,
         }
     }
@@ -235,6 +241,43 @@ impl Flow {
     }
 }
 
+/// The server's runtime counters over the measured phase: `after` with every per-runtime
+/// counter (a number, or an array of one per worker) reduced by its value in `before`. The
+/// top-level maxima and publish timings restart at each reading, so `after`'s are the phase's.
+/// `None` if the server does not report them.
+pub(crate) fn runtime_delta(before: Option<Value>, after: Option<Value>) -> Option<Value> {
+    let mut after = after?;
+    let before_runtimes = before
+        .as_ref()
+        .and_then(|b| b.get("runtimes")?.as_array().cloned())
+        .unwrap_or_default();
+    let runtimes = after.get_mut("runtimes")?.as_array_mut()?;
+    for (runtime, base) in runtimes.iter_mut().zip(&before_runtimes) {
+        let (Some(counters), Some(base)) = (runtime.as_object_mut(), base.as_object()) else {
+            continue;
+        };
+        for (name, value) in counters.iter_mut() {
+            match (value, base.get(name)) {
+                (Value::Array(now), Some(Value::Array(then))) => {
+                    for (now, then) in now.iter_mut().zip(then) {
+                        *now = sub(now, then);
+                    }
+                }
+                (now @ Value::Number(_), Some(then)) => *now = sub(now, then),
+                _ => {}
+            }
+        }
+    }
+    Some(after)
+}
+
+fn sub(now: &Value, then: &Value) -> Value {
+    let (Some(now), Some(then)) = (now.as_u64(), then.as_u64()) else {
+        return now.clone();
+    };
+    now.saturating_sub(then).into()
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -258,6 +301,7 @@ mod tests {
             duration_s: 1.0,
             heartbeats_before: 0,
             publish_nanos: 0,
+            runtime: None,
             children: ChildReport::default(),
             errors: Vec::new(),
         }
@@ -337,5 +381,26 @@ mod tests {
         assert_eq!(keys(&report), expected);
         // Nothing arrived: every expected event (3 messages x 2 streams) is lost.
         assert_eq!(report.lost(), 6);
+    }
+
+    #[test]
+    fn runtime_counters_are_the_phase_s_and_maxima_are_kept() {
+        let before = serde_json::json!({
+            "runtimes": [{"busy_ms": [10, 20], "remote_schedules": 5}],
+            "inject_depth_max": 900,
+        });
+        let after = serde_json::json!({
+            "runtimes": [{"busy_ms": [15, 50], "remote_schedules": 7}],
+            "inject_depth_max": 40,
+        });
+        let delta = runtime_delta(Some(before), Some(after)).unwrap();
+        assert_eq!(
+            delta,
+            serde_json::json!({
+                "runtimes": [{"busy_ms": [5, 30], "remote_schedules": 2}],
+                "inject_depth_max": 40,
+            })
+        );
+        assert_eq!(runtime_delta(None, None), None);
     }
 }
