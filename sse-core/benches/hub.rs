@@ -11,7 +11,11 @@
 //! Each iteration publishes `BATCH` events and drains every subscriber; throughput is in
 //! delivered events (`BATCH` x subscribers).
 //!
-//! `cargo bench -p sse-core --features hub --bench hub`
+//! `publish_parked`: one `Hub::publish` to subscribers that are all parked at the head, timed
+//! alone (the drains that park them again are not timed). With a no-op waker, waking costs
+//! nothing, so this is the time the hub's lock is held per publish in a fan-out burst.
+//!
+//! `cargo bench -p sse-core --features hub --bench hub` (`-- publish_parked` for the lock alone)
 
 use std::hint::black_box;
 use std::pin::Pin;
@@ -122,5 +126,41 @@ fn fan_out(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fan_out);
+fn publish_parked(c: &mut Criterion) {
+    let data = payload();
+    let mut group = c.benchmark_group("publish_parked");
+    // Only the publish is timed: the untimed drains make each sample ~10x longer in wall time.
+    group
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(2));
+    for subscribers in [1usize, 100, 10_000] {
+        group.bench_with_input(
+            BenchmarkId::from_parameter(subscribers),
+            &subscribers,
+            |b, &n| {
+                let hub = Hub::new(HubConfig::new());
+                let mut subs: Vec<Subscription> =
+                    (0..n).map(|_| hub.subscribe(["feed"], None)).collect();
+                let mut cx = Context::from_waker(Waker::noop());
+                b.iter_custom(|iters| {
+                    let mut took = std::time::Duration::ZERO;
+                    for _ in 0..iters {
+                        drain_hub(&mut subs, &mut cx);
+                        let event = Event::data(&data);
+                        let start = std::time::Instant::now();
+                        let published = hub.publish("feed", event).now_or_never();
+                        took += start.elapsed();
+                        black_box(published);
+                    }
+                    took
+                });
+                assert_eq!(hub.stats().dropped_slow, 0);
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fan_out, publish_parked);
 criterion_main!(benches);
