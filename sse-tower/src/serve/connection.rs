@@ -6,8 +6,12 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+
+use futures_util::task::AtomicWaker;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -226,22 +230,54 @@ async fn drive<C: GracefulConnection>(
     // Boxed and only while idle: a connection with a stream open holds no timer.
     let mut idle_deadline: Option<Pin<Box<Sleep>>> =
         idle_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout)));
+    let signals = Arc::new(Signals::default());
+    let signals_waker = Waker::from(Arc::clone(&signals));
     loop {
-        tokio::select! {
-            result = connection.as_mut() => {
+        let step = {
+            let mut phase_changed = pin!(phase.changed());
+            let mut activity_changed = pin!(activity.changed());
+            // New signal futures: poll them once so they register.
+            signals.fired.store(true, Ordering::Relaxed);
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+                    return Poll::Ready(Step::Ended(result));
+                }
+                signals.task.register(cx.waker());
+                if !signals.fired.swap(false, Ordering::AcqRel) {
+                    return Poll::Pending;
+                }
+                let mut cx = Context::from_waker(&signals_waker);
+                if let Poll::Ready(changed) = phase_changed.as_mut().poll(&mut cx) {
+                    return Poll::Ready(Step::Phase(changed.is_ok()));
+                }
+                if activity_changed.as_mut().poll(&mut cx).is_ready() {
+                    return Poll::Ready(Step::Activity);
+                }
+                let expired = idle_deadline
+                    .as_mut()
+                    .is_some_and(|sleep| sleep.as_mut().poll(&mut cx).is_ready());
+                if expired {
+                    return Poll::Ready(Step::IdleDeadline);
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        match step {
+            Step::Ended(result) => {
                 if let Err(err) = result {
                     tracing::debug!(error = %err, "connection ended with an error");
                 }
                 return;
             }
-            changed = phase.changed() => {
+            Step::Phase(changed) => {
                 // The server's future was dropped, or it gave up waiting: close now.
-                if changed.is_err() || *phase.borrow_and_update() == Phase::Close {
+                if !changed || *phase.borrow_and_update() == Phase::Close {
                     return;
                 }
                 connection.as_mut().graceful_shutdown();
             }
-            () = activity.changed() => {
+            Step::Activity => {
                 idle_deadline = match idle_timeout {
                     Some(timeout) if activity.is_idle() => {
                         let deadline = Instant::now() + timeout;
@@ -256,7 +292,7 @@ async fn drive<C: GracefulConnection>(
                     _ => None,
                 };
             }
-            () = expired(&mut idle_deadline) => {
+            Step::IdleDeadline => {
                 idle_deadline = None;
                 if activity.is_idle() {
                     tracing::debug!("idle timeout: closing the connection");
@@ -267,10 +303,32 @@ async fn drive<C: GracefulConnection>(
     }
 }
 
-/// Resolves when `deadline` passes; never without one.
-async fn expired(deadline: &mut Option<Pin<Box<Sleep>>>) {
-    match deadline {
-        Some(sleep) => sleep.as_mut().await,
-        None => std::future::pending().await,
+/// What woke [`drive`] out of its wait.
+enum Step<E> {
+    Ended(Result<(), E>),
+    /// The server's phase changed; `false` if its sender is gone.
+    Phase(bool),
+    Activity,
+    IdleDeadline,
+}
+
+/// The waker of a connection's signals (the server's phase, the in-flight count, the idle
+/// deadline): it notes that one of them fired, then wakes the task. The task polls them only
+/// then, not on each of the connection's own wake-ups (one per event written): polling a
+/// waiting `Notified` takes its lock, and the phase's is shared by every connection.
+#[derive(Debug, Default)]
+struct Signals {
+    fired: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for Signals {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        self.task.wake();
     }
 }
