@@ -98,8 +98,9 @@ impl Event {
     /// assert_eq!(Event::data("").as_bytes().as_ref(), b"data:\n\n");
     /// ```
     pub fn data(data: &str) -> Self {
-        let mut out = Vec::with_capacity(lines_len(b"data", data.as_bytes()) + 1);
-        write_lines(&mut out, b"data", data.as_bytes());
+        let data = Lines::new(data.as_bytes());
+        let mut out = Vec::with_capacity(data.len(b"data: ") + 1);
+        data.write(&mut out, b"data: ");
         out.push(b'\n');
         Self::from_parts(out, 0, 0)
     }
@@ -121,8 +122,9 @@ impl Event {
                 id_line_len: 0,
             };
         }
-        let mut out = Vec::with_capacity(lines_len(b"", text.as_bytes()));
-        write_lines(&mut out, b"", text.as_bytes());
+        let text = Lines::new(text.as_bytes());
+        let mut out = Vec::with_capacity(text.len(b": "));
+        text.write(&mut out, b": ");
         let id_at = out.len();
         Self::from_parts(out, id_at, 0)
     }
@@ -368,19 +370,23 @@ impl<'a> EventBuilder<'a> {
     pub fn build(self) -> Result<Event, EventError> {
         let event = self.event.as_deref().filter(|name| !name.is_empty());
         if let Some(name) = event {
-            if memchr::memchr2(b'\r', b'\n', name.as_bytes()).is_some() {
+            if has_line_break(name.as_bytes()) {
                 return Err(EventError::EventLineBreak);
             }
         }
         if let Some(id) = self.id.as_deref() {
             check_id(id)?;
         }
-
-        // Exact unless the data has several lines (see `lines_len`).
-        let comment_len = self
+        // Each text is scanned for line breaks once: the first break found here is where
+        // `Lines::write` starts.
+        let comment = self
             .comment
             .as_deref()
-            .map_or(0, |comment| lines_len(b"", comment.as_bytes()));
+            .map(|text| Lines::new(text.as_bytes()));
+        let data = self.data.as_deref().map(|data| Lines::new(data.as_bytes()));
+
+        // Exact unless a text has several lines (see `Lines::len`).
+        let comment_len = comment.as_ref().map_or(0, |comment| comment.len(b": "));
         let mut len = comment_len;
         if let Some(name) = event {
             len += field_len(b"event", name.len());
@@ -391,16 +397,16 @@ impl<'a> EventBuilder<'a> {
         if let Some(retry) = self.retry {
             len += retry_len(retry);
         }
-        if let Some(data) = self.data.as_deref() {
-            len += lines_len(b"data", data.as_bytes());
+        if let Some(data) = &data {
+            len += data.len(b"data: ");
         }
         if len > comment_len {
             len += 1;
         }
         let mut out = Vec::with_capacity(len);
 
-        if let Some(comment) = self.comment.as_deref() {
-            write_lines(&mut out, b"", comment.as_bytes());
+        if let Some(comment) = &comment {
+            comment.write(&mut out, b": ");
         }
         let comment_end = out.len();
         if let Some(name) = event {
@@ -414,8 +420,8 @@ impl<'a> EventBuilder<'a> {
         if let Some(retry) = self.retry {
             write_retry(&mut out, retry);
         }
-        if let Some(data) = self.data.as_deref() {
-            write_lines(&mut out, b"data", data.as_bytes());
+        if let Some(data) = &data {
+            data.write(&mut out, b"data: ");
         }
         if out.len() > comment_end {
             // Anything but a lone comment is an event block, ended by a blank line.
@@ -425,10 +431,27 @@ impl<'a> EventBuilder<'a> {
     }
 }
 
+/// Names and ids are short: a plain loop beats memchr's set-up below a vector's width.
+const SHORT: usize = 16;
+
+fn has_line_break(text: &[u8]) -> bool {
+    if text.len() < SHORT {
+        text.iter().any(|&b| b == b'\r' || b == b'\n')
+    } else {
+        memchr::memchr2(b'\r', b'\n', text).is_some()
+    }
+}
+
 fn check_id(id: &str) -> Result<(), EventError> {
-    match memchr::memchr3(b'\r', b'\n', 0, id.as_bytes()) {
+    let id = id.as_bytes();
+    let found = if id.len() < SHORT {
+        id.iter().position(|&b| b == b'\r' || b == b'\n' || b == 0)
+    } else {
+        memchr::memchr3(b'\r', b'\n', 0, id)
+    };
+    match found {
         None => Ok(()),
-        Some(i) if id.as_bytes()[i] == 0 => Err(EventError::IdNul),
+        Some(i) if id[i] == 0 => Err(EventError::IdNul),
         Some(_) => Err(EventError::IdLineBreak),
     }
 }
@@ -440,16 +463,6 @@ fn saturating_u32(n: usize) -> u32 {
 /// The encoded length of `name: value\n` (or `name:\n`) for a value of `value_len` bytes.
 fn field_len(name: &[u8], value_len: usize) -> usize {
     name.len() + 2 + if value_len == 0 { 0 } else { value_len + 1 }
-}
-
-/// The capacity to reserve for `value` written by [`write_lines`]: exact for one line (the
-/// common case, which then lets `Bytes::from(Vec)` skip a second allocation), an estimate
-/// for several, since counting them would cost a second scan of the value.
-fn lines_len(name: &[u8], value: &[u8]) -> usize {
-    match memchr::memchr2(b'\r', b'\n', value) {
-        None => field_len(name, value.len()),
-        Some(_) => value.len() + value.len() / 8 + 4 * (name.len() + 3),
-    }
 }
 
 fn retry_len(retry: Duration) -> usize {
@@ -489,35 +502,89 @@ fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
 }
 
-/// Writes one `name: line` per line of `value`, splitting on `\r\n`, `\r` and `\n`. An empty
-/// `name` writes comment lines (`: line`).
+/// A text to write as one `prefix line` per line, split on `\r\n`, `\r` and `\n`, with where
+/// its first line break is (found once, when it is made).
+struct Lines<'a> {
+    text: &'a [u8],
+    first_break: Option<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Self {
+            text,
+            first_break: memchr::memchr2(b'\r', b'\n', text),
+        }
+    }
+
+    /// The capacity to reserve for [`write`](Self::write): exact for one line (the common
+    /// case, which then lets `Bytes::from(Vec)` skip a second allocation), an estimate for
+    /// several, since counting them would cost a second scan of the text.
+    fn len(&self, prefix: &[u8]) -> usize {
+        let text = self.text.len();
+        match self.first_break {
+            None if text == 0 => prefix.len(),
+            None => prefix.len() + text + 1,
+            Some(_) => text + text / 8 + 4 * (prefix.len() + 1),
+        }
+    }
+
+    /// Writes the lines; `prefix` is `name: ` (`: ` for comments). An empty line is written
+    /// as `name:`.
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>, prefix: &[u8]) {
+        let text = self.text;
+        let Some(first) = self.first_break else {
+            write_line(out, prefix, text);
+            return;
+        };
+        let mut start = line_end(out, prefix, text, 0, first);
+        // One scan of the rest; a search per line costs more on short lines.
+        for i in memchr::memchr2_iter(b'\r', b'\n', &text[first + 1..]) {
+            let i = first + 1 + i;
+            if i < start {
+                // The LF of a CRLF whose CR already ended the line.
+                continue;
+            }
+            start = line_end(out, prefix, text, start, i);
+        }
+        write_line(out, prefix, &text[start..]);
+    }
+}
+
+/// Writes the line `text[start..i]`, which the CR or LF at `i` ends, and returns where the
+/// next line starts.
 #[inline(always)]
-fn write_lines(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    let mut start = 0;
-    // One scan of the whole value; a search per line costs more on short lines.
-    for i in memchr::memchr2_iter(b'\r', b'\n', value) {
-        if i < start {
-            // The LF of a CRLF whose CR already ended the line.
-            continue;
-        }
+fn line_end(out: &mut Vec<u8>, prefix: &[u8], text: &[u8], start: usize, i: usize) -> usize {
+    if text[i] == b'\n' {
         if i == start {
-            out.extend_from_slice(name);
-            out.extend_from_slice(b":\n");
-        } else if value[i] == b'\n' {
-            out.extend_from_slice(name);
-            out.extend_from_slice(b": ");
-            // The line and its LF in one copy.
-            out.extend_from_slice(&value[start..=i]);
+            write_line(out, prefix, &[]);
         } else {
-            write_field(out, name, &value[start..i]);
+            // The line and its LF in one copy.
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(&text[start..=i]);
         }
-        start = if value[i] == b'\r' && value.get(i + 1) == Some(&b'\n') {
+        i + 1
+    } else {
+        write_line(out, prefix, &text[start..i]);
+        if text.get(i + 1) == Some(&b'\n') {
             i + 2
         } else {
             i + 1
-        };
+        }
     }
-    write_field(out, name, &value[start..]);
+}
+
+/// Writes `prefix line\n`, or `name:\n` (the prefix without its space) for an empty line.
+#[inline(always)]
+fn write_line(out: &mut Vec<u8>, prefix: &[u8], line: &[u8]) {
+    if line.is_empty() {
+        out.extend_from_slice(&prefix[..prefix.len() - 1]);
+    } else {
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(line);
+    }
+    out.push(b'\n');
 }
 
 #[cfg(test)]
@@ -597,6 +664,76 @@ mod tests {
             event.as_bytes().as_ref(),
             b"retry: 18446744073709551615\n\n"
         );
+    }
+
+    /// The wire form of `text` as `prefix` lines, written the slow, obvious way.
+    fn reference_lines(prefix: &str, text: &str) -> String {
+        text.split("\r\n")
+            .flat_map(|part| part.split(['\r', '\n']))
+            .map(|line| match line {
+                "" => format!("{}\n", &prefix[..prefix.len() - 1]),
+                line => format!("{prefix}{line}\n"),
+            })
+            .collect()
+    }
+
+    /// Text that exercises every path of `Lines::write`: no break at all, LF, CR, CRLF,
+    /// empty lines, and breaks (a lone CR included) first and last.
+    fn lines_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop::collection::vec(
+            prop_oneof![
+                4 => "[a-z é€]{0,40}",
+                1 => Just("\r".to_owned()),
+                1 => Just("\n".to_owned()),
+                1 => Just("\r\n".to_owned()),
+            ],
+            0..10,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn data_and_comments_match_the_reference_split(
+            data in lines_text(),
+            comment in lines_text(),
+            id in "[a-z0-9]{0,20}",
+        ) {
+            let event = Event::builder().comment(&comment).id(&id).data(&data).build().unwrap();
+            let id_line = if id.is_empty() { "id:\n".to_owned() } else { format!("id: {id}\n") };
+            let expected = format!(
+                "{}{id_line}{}\n",
+                reference_lines(": ", &comment),
+                reference_lines("data: ", &data),
+            );
+            proptest::prop_assert_eq!(std::str::from_utf8(event.as_bytes()).unwrap(), expected);
+            let expected = format!("{}\n", reference_lines("data: ", &data));
+            let alone = Event::data(&data);
+            proptest::prop_assert_eq!(alone.as_bytes().as_ref(), expected.as_bytes());
+            if !comment.is_empty() {
+                let expected = reference_lines(": ", &comment);
+                let alone = Event::comment(&comment);
+                proptest::prop_assert_eq!(alone.as_bytes().as_ref(), expected.as_bytes());
+            }
+        }
+
+        #[test]
+        fn short_and_long_names_and_ids_are_checked_alike(
+            prefix in "[a-z]{0,30}",
+            bad in proptest::sample::select(vec!['\r', '\n', '\0']),
+            suffix in "[a-z]{0,30}",
+        ) {
+            let value = format!("{prefix}{bad}{suffix}");
+            let id_err = if bad == '\0' { EventError::IdNul } else { EventError::IdLineBreak };
+            proptest::prop_assert_eq!(Event::builder().id(&value).build().unwrap_err(), id_err);
+            let name = Event::builder().event(&value).build();
+            if bad == '\0' {
+                proptest::prop_assert!(name.is_ok());
+            } else {
+                proptest::prop_assert_eq!(name.unwrap_err(), EventError::EventLineBreak);
+            }
+        }
     }
 
     #[test]

@@ -347,19 +347,17 @@ impl Chunk {
     }
 
     fn push(&mut self, bytes: Bytes) {
-        *self = match std::mem::replace(self, Self::Empty) {
-            Self::Empty => Self::One(bytes),
+        match self {
+            // The hot case first, in place: a busy stream joins many events per chunk.
+            Self::Many(buf) => buf.extend_from_slice(&bytes),
             Self::One(first) => {
                 let mut buf = BytesMut::with_capacity((first.len() + bytes.len()) * 2);
-                buf.extend_from_slice(&first);
+                buf.extend_from_slice(first);
                 buf.extend_from_slice(&bytes);
-                Self::Many(buf)
+                *self = Self::Many(buf);
             }
-            Self::Many(mut buf) => {
-                buf.extend_from_slice(&bytes);
-                Self::Many(buf)
-            }
-        };
+            Self::Empty => *self = Self::One(bytes),
+        }
     }
 
     fn finish(self) -> Option<Bytes> {
