@@ -220,7 +220,7 @@ impl Decoder {
         self.after_cr = false;
         self.scanned = 0;
         self.failed = false;
-        self.data.clear();
+        self.release_data();
         self.event_type.clear();
         self.id_buffer.clone_from(&self.last_event_id);
     }
@@ -292,6 +292,16 @@ impl Decoder {
             self.reconnect();
         }
         Ok(frame)
+    }
+
+    /// Empties the data buffer, and frees it if a large event (cut off by the end of the
+    /// body) grew it: an idle stream keeps no more than `RETAINED_DATA_CAPACITY`.
+    fn release_data(&mut self) {
+        if self.data.capacity() > RETAINED_DATA_CAPACITY {
+            self.data = String::new();
+        } else {
+            self.data.clear();
+        }
     }
 
     /// Drops this body's pending state after an error, so memory is released at once.
@@ -426,8 +436,7 @@ impl Decoder {
             return None;
         }
         let data = if self.data.capacity() > RETAINED_DATA_CAPACITY {
-            // A large event takes the buffer along: no copy, and an idle stream does not
-            // keep its memory.
+            // A large event takes the buffer along: no copy.
             let mut data = mem::take(&mut self.data);
             data.pop(); // the LF after the last data line
             data
@@ -723,6 +732,10 @@ mod tests {
         assert_eq!(data_of(&mut decoder, &chunks), "ab\n\u{E9}");
         assert!(decoder.data.capacity() > 0);
         assert_eq!(data_of(&mut decoder, &[b"data: x\n\n"]), "x");
+        // A large event cut off by the end of the body is dropped with its buffer.
+        let cut_off = format!("data: {large}\n");
+        assert!(frames(&mut decoder, &[cut_off.as_bytes()]).is_empty());
+        assert_eq!(decoder.data.capacity(), 0);
     }
 
     #[test]
