@@ -8,6 +8,10 @@ use super::{Frame, Message, ParseError};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The largest data buffer the decoder keeps between events; a larger one goes to the
+/// event that grew it.
+const RETAINED_DATA_CAPACITY: usize = 16 << 10;
+
 /// The incremental parser of one event source: it turns the bytes of response bodies into
 /// [`Frame`]s, and keeps the last event ID and the reconnection time across connections.
 ///
@@ -216,7 +220,7 @@ impl Decoder {
         self.after_cr = false;
         self.scanned = 0;
         self.failed = false;
-        self.data.clear();
+        self.release_data();
         self.event_type.clear();
         self.id_buffer.clone_from(&self.last_event_id);
     }
@@ -288,6 +292,16 @@ impl Decoder {
             self.reconnect();
         }
         Ok(frame)
+    }
+
+    /// Empties the data buffer, and frees it if a large event (cut off by the end of the
+    /// body) grew it: an idle stream keeps no more than `RETAINED_DATA_CAPACITY`.
+    fn release_data(&mut self) {
+        if self.data.capacity() > RETAINED_DATA_CAPACITY {
+            self.data = String::new();
+        } else {
+            self.data.clear();
+        }
     }
 
     /// Drops this body's pending state after an error, so memory is released at once.
@@ -380,7 +394,12 @@ impl Decoder {
                         limit: self.max_event,
                     });
                 }
-                self.data.push_str(&decode_utf8(value));
+                // One growth at most per line (not one for the value, another for the LF).
+                // The buffer is reused from event to event (see `dispatch`), so for a
+                // stream of small events it stops growing at all.
+                let value = decode_utf8(value);
+                self.data.reserve(value.len() + 1);
+                self.data.push_str(&value);
                 self.data.push('\n');
             }
             b"event" => {
@@ -416,8 +435,18 @@ impl Decoder {
             self.event_type.clear();
             return None;
         }
-        let mut data = mem::take(&mut self.data);
-        data.pop(); // the LF after the last data line
+        let data = if self.data.capacity() > RETAINED_DATA_CAPACITY {
+            // A large event takes the buffer along: no copy.
+            let mut data = mem::take(&mut self.data);
+            data.pop(); // the LF after the last data line
+            data
+        } else {
+            // A small one is copied out with the exact size (one allocation), and the buffer
+            // stays for the next event.
+            let data = String::from(&self.data[..self.data.len() - 1]);
+            self.data.clear();
+            data
+        };
         let event = if self.event_type.is_empty() {
             String::from("message")
         } else {
@@ -437,8 +466,14 @@ fn strip_one_space(value: &[u8]) -> &[u8] {
 
 /// UTF-8 decode with replacement; a line holds only whole sequences of its own, since CR
 /// and LF never occur inside a valid multi-byte sequence.
+///
+/// Valid input, the usual case, takes `str::from_utf8` (an ASCII fast path over whole
+/// words); `from_utf8_lossy` walks the bytes as chunks and costs several times more.
 fn decode_utf8(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 #[cfg(feature = "tokio")]
@@ -674,6 +709,46 @@ mod tests {
             panic!("no event");
         };
         assert_eq!(message.data.len(), 100_000);
+    }
+
+    #[test]
+    fn data_buffer_is_reused_and_a_large_event_takes_it_along() {
+        fn data_of(decoder: &mut Decoder, chunks: &[&[u8]]) -> String {
+            match &frames(decoder, chunks)[..] {
+                [Frame::Event(message)] => message.data.clone(),
+                other => panic!("expected one event, got {other:?}"),
+            }
+        }
+        let mut decoder = Decoder::new();
+        let large = "y".repeat(RETAINED_DATA_CAPACITY);
+        let body = format!("data: {large}\ndata\n\n");
+        assert_eq!(
+            data_of(&mut decoder, &[body.as_bytes()]),
+            format!("{large}\n")
+        );
+        assert_eq!(decoder.data.capacity(), 0);
+        // Split inside the value and before the blank line: the data is copied out whole.
+        let chunks: [&[u8]; 4] = [b"data: a", b"b\ndata: \xC3", b"\xA9\n", b"\n"];
+        assert_eq!(data_of(&mut decoder, &chunks), "ab\n\u{E9}");
+        assert!(decoder.data.capacity() > 0);
+        assert_eq!(data_of(&mut decoder, &[b"data: x\n\n"]), "x");
+        // A large event cut off by the end of the body is dropped with its buffer.
+        let cut_off = format!("data: {large}\n");
+        assert!(frames(&mut decoder, &[cut_off.as_bytes()]).is_empty());
+        assert_eq!(decoder.data.capacity(), 0);
+    }
+
+    #[test]
+    fn dispatched_data_has_the_exact_capacity() {
+        let mut decoder = Decoder::new();
+        let mut buf = BytesMut::from(&b"data: first event\ndata: 2nd line\n\ndata: xy\n\n"[..]);
+        for expected in ["first event\n2nd line", "xy"] {
+            let Some(Frame::Event(message)) = decoder.decode(&mut buf).unwrap() else {
+                panic!("no event");
+            };
+            assert_eq!(message.data, expected);
+            assert_eq!(message.data.capacity(), expected.len());
+        }
     }
 
     #[test]
