@@ -152,9 +152,6 @@ impl Stream for Subscription {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let this = self.get_mut();
-        // Each event spends a unit of tokio's cooperative budget, as a broadcast receiver's
-        // do, so a connection with a long backlog yields to the others in a fan-out burst.
-        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         if !this.done && this.shared.closed.load(Ordering::Acquire) {
             let farewell = this.shared.farewell();
             this.finish(farewell);
@@ -162,7 +159,6 @@ impl Stream for Subscription {
         }
         loop {
             if let Some(event) = this.buf.pop_front() {
-                coop.made_progress();
                 return Poll::Ready(Some(event));
             }
             let Some(key) = this.key.filter(|_| !this.done) else {

@@ -611,39 +611,3 @@ fn an_ended_subscription_tells_the_middleware_why() {
     // The shutdown's farewell `retry:` was written.
     assert!(stats.written_bytes() > 0);
 }
-
-#[tokio::test]
-async fn a_long_backlog_spends_the_cooperative_budget_and_then_goes_on() {
-    let hub = Hub::new(HubConfig::new().replay_capacity(1000).queue_bound(1000));
-    let mut sub = hub.subscribe(["feed"], None);
-    for n in 0..1000 {
-        hub.publish("feed", Event::data(&n.to_string()))
-            .await
-            .unwrap();
-    }
-    // Read until the first Pending in one go, as a connection task gathering a chunk would.
-    let mut first_run = 0;
-    std::future::poll_fn(|cx| loop {
-        match Pin::new(&mut sub).poll_next(cx) {
-            Poll::Ready(Some(_)) => first_run += 1,
-            Poll::Ready(None) => panic!("the subscription ended"),
-            Poll::Pending => return Poll::Ready(()),
-        }
-    })
-    .await;
-    // tokio's budget (128 units per task poll) stopped it before the end, and it woke the
-    // task so the rest follows on the next polls.
-    assert!(
-        first_run > 0 && first_run < 1000,
-        "read {first_run} at once"
-    );
-    let mut read = first_run;
-    while read < 1000 {
-        let next = tokio::time::timeout(
-            Duration::from_secs(5),
-            futures_util::StreamExt::next(&mut sub),
-        );
-        assert!(next.await.unwrap().is_some());
-        read += 1;
-    }
-}
