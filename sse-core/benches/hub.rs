@@ -36,6 +36,13 @@ fn payload() -> String {
     format!("{json:<100}")
 }
 
+/// A hub with `n` subscribers of the topic `feed`.
+fn hub_with_subscribers(n: usize) -> (Hub, Vec<Subscription>) {
+    let hub = Hub::new(HubConfig::new());
+    let subs = (0..n).map(|_| hub.subscribe(["feed"], None)).collect();
+    (hub, subs)
+}
+
 fn drain_hub(subs: &mut [Subscription], cx: &mut Context<'_>) -> usize {
     let mut bytes = 0;
     for sub in subs {
@@ -61,9 +68,7 @@ fn fan_out(c: &mut Criterion) {
             BenchmarkId::new("hub", subscribers),
             &subscribers,
             |b, &n| {
-                let hub = Hub::new(HubConfig::new());
-                let mut subs: Vec<Subscription> =
-                    (0..n).map(|_| hub.subscribe(["feed"], None)).collect();
+                let (hub, mut subs) = hub_with_subscribers(n);
                 let mut cx = Context::from_waker(Waker::noop());
                 drain_hub(&mut subs, &mut cx);
                 b.iter(|| {
@@ -139,9 +144,7 @@ fn publish_parked(c: &mut Criterion) {
             BenchmarkId::from_parameter(subscribers),
             &subscribers,
             |b, &n| {
-                let hub = Hub::new(HubConfig::new());
-                let mut subs: Vec<Subscription> =
-                    (0..n).map(|_| hub.subscribe(["feed"], None)).collect();
+                let (hub, mut subs) = hub_with_subscribers(n);
                 let mut cx = Context::from_waker(Waker::noop());
                 b.iter_custom(|iters| {
                     let mut took = std::time::Duration::ZERO;
