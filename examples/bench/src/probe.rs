@@ -17,8 +17,8 @@ use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use tokio::runtime::Handle;
+use serde_json::{json, Map, Value};
+use tokio::runtime::{Handle, RuntimeMetrics};
 
 /// The most publish timings kept between two snapshots (a publisher of more messages keeps
 /// the first ones).
@@ -116,59 +116,70 @@ pub fn runtime_json() -> Value {
         let index = ((timings.len() as f64 * q).ceil() as usize).clamp(1, timings.len()) - 1;
         timings[index] as f64 / 1000.0
     };
-    json!({
+    let mut snapshot = json!({
         "unstable": cfg!(tokio_unstable),
         "runtimes": runtimes,
-        "inject_depth_max": probe.inject_depth_max.swap(0, Ordering::Relaxed),
-        "local_depth_max": probe.local_depth_max.swap(0, Ordering::Relaxed),
         "publish_calls": timings.len(),
         "publish_p50_us": quantile_us(0.5),
         "publish_p99_us": quantile_us(0.99),
         "publish_max_us": quantile_us(1.0),
-    })
+    });
+    // Only the sampling builds know the depths; a 0 from the others would read as a measure.
+    if cfg!(tokio_unstable) {
+        let depths = [
+            ("inject_depth_max", &probe.inject_depth_max),
+            ("local_depth_max", &probe.local_depth_max),
+        ];
+        for (name, max) in depths {
+            snapshot[name] = max.swap(0, Ordering::Relaxed).into();
+        }
+    }
+    snapshot
 }
+
+/// A per-worker counter of tokio's runtime metrics.
+type WorkerCounter = fn(&RuntimeMetrics, usize) -> u64;
+
+/// The per-worker counters every build reports, by name.
+const STABLE_COUNTERS: &[(&str, WorkerCounter)] = &[
+    ("busy_ms", |m, w| {
+        u64::try_from(m.worker_total_busy_duration(w).as_millis()).unwrap_or(u64::MAX)
+    }),
+    ("parks", |m, w| m.worker_park_count(w)),
+];
+
+/// The per-worker counters of `--cfg tokio_unstable` builds, by name.
+#[cfg(tokio_unstable)]
+const UNSTABLE_COUNTERS: &[(&str, WorkerCounter)] = &[
+    ("polls", |m, w| m.worker_poll_count(w)),
+    ("steals", |m, w| m.worker_steal_count(w)),
+    ("steal_operations", |m, w| m.worker_steal_operations(w)),
+    ("overflows", |m, w| m.worker_overflow_count(w)),
+    ("local_schedules", |m, w| m.worker_local_schedule_count(w)),
+];
+#[cfg(not(tokio_unstable))]
+const UNSTABLE_COUNTERS: &[(&str, WorkerCounter)] = &[];
 
 /// One runtime's cumulative counters, one array entry per worker.
 fn runtime_counters(handle: &Handle) -> Value {
     let metrics = handle.metrics();
-    let workers = 0..metrics.num_workers();
-    let per_worker = |f: &dyn Fn(usize) -> u64| workers.clone().map(f).collect::<Vec<u64>>();
-    #[cfg_attr(not(tokio_unstable), allow(unused_mut))]
-    let mut value = json!({
-        "busy_ms": per_worker(&|w| metrics.worker_total_busy_duration(w).as_millis() as u64),
-        "parks": per_worker(&|w| metrics.worker_park_count(w)),
-    });
+    let mut counters = Map::new();
+    for (name, counter) in STABLE_COUNTERS.iter().chain(UNSTABLE_COUNTERS) {
+        let per_worker: Vec<u64> = (0..metrics.num_workers())
+            .map(|worker| counter(&metrics, worker))
+            .collect();
+        counters.insert((*name).into(), per_worker.into());
+    }
     #[cfg(tokio_unstable)]
     {
-        let object = value.as_object_mut().expect("an object");
-        object.insert(
-            "polls".into(),
-            per_worker(&|w| metrics.worker_poll_count(w)).into(),
-        );
-        object.insert(
-            "steals".into(),
-            per_worker(&|w| metrics.worker_steal_count(w)).into(),
-        );
-        object.insert(
-            "steal_operations".into(),
-            per_worker(&|w| metrics.worker_steal_operations(w)).into(),
-        );
-        object.insert(
-            "overflows".into(),
-            per_worker(&|w| metrics.worker_overflow_count(w)).into(),
-        );
-        object.insert(
-            "local_schedules".into(),
-            per_worker(&|w| metrics.worker_local_schedule_count(w)).into(),
-        );
-        object.insert(
+        counters.insert(
             "remote_schedules".into(),
             metrics.remote_schedule_count().into(),
         );
-        object.insert(
+        counters.insert(
             "forced_yields".into(),
             metrics.budget_forced_yield_count().into(),
         );
     }
-    value
+    counters.into()
 }
