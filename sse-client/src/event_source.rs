@@ -3,8 +3,9 @@
 use std::{
     fmt,
     future::Future,
+    mem,
     pin::Pin,
-    task::{ready, Context, Poll},
+    task::{Context, Poll},
     time::{Duration, SystemTime},
 };
 
@@ -21,8 +22,6 @@ use crate::{
 };
 
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
-
-type ItemStream = Pin<Box<dyn Stream<Item = Result<Item, Error>> + Send>>;
 
 /// A stream of the events of one URL that reconnects, resuming with `Last-Event-ID`, the
 /// way a browser's [`EventSource`](https://developer.mozilla.org/en-US/docs/Web/API/EventSource)
@@ -57,10 +56,22 @@ type ItemStream = Pin<Box<dyn Stream<Item = Result<Item, Error>> + Send>>;
 /// # }
 /// ```
 pub struct EventSource {
-    /// `None` once it has ended, so the client and the response are released at once.
-    items: Option<ItemStream>,
+    progress: Progress,
     stats: Stats,
 }
+
+/// Where an [`EventSource`] stands between two polls.
+enum Progress {
+    /// Nothing in flight: the next event may already be decoded from the last chunk, which
+    /// is taken without building a future (the common case on a busy stream).
+    Idle(Box<Driver>),
+    /// Connecting, waiting to reconnect or reading the body; the step hands the driver back.
+    Busy(Step),
+    /// Ended: the client and the response are released at once.
+    Ended,
+}
+
+type Step = Pin<Box<dyn Future<Output = (Box<Driver>, Option<Result<Item, Error>>)> + Send>>;
 
 impl EventSource {
     /// An event source that sends `request` (usually a `GET`) with `client`, with the
@@ -133,13 +144,8 @@ impl EventSource {
             attempts: 0,
             state: State::Connect(Duration::ZERO),
         };
-        // Boxed, so each item moves a pointer in and out of `unfold`, not the whole state.
-        let items = futures_util::stream::unfold(Box::new(driver), |mut driver| async move {
-            let item = driver.next().await?;
-            Some((item, driver))
-        });
         Self {
-            items: Some(Box::pin(items)),
+            progress: Progress::Idle(Box::new(driver)),
             stats,
         }
     }
@@ -161,7 +167,7 @@ impl EventSource {
 impl fmt::Debug for EventSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSource")
-            .field("ended", &self.items.is_none())
+            .field("ended", &matches!(self.progress, Progress::Ended))
             .field("stats", &self.stats)
             .finish()
     }
@@ -170,21 +176,39 @@ impl fmt::Debug for EventSource {
 impl Stream for EventSource {
     type Item = Result<Item, Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let Some(items) = self.items.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let item = ready!(items.as_mut().poll_next(cx));
-        if item.is_none() {
-            self.items = None;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let progress = &mut self.get_mut().progress;
+        loop {
+            match mem::replace(progress, Progress::Ended) {
+                Progress::Ended => return Poll::Ready(None),
+                Progress::Idle(mut driver) => {
+                    if let Some(item) = driver.buffered_item() {
+                        *progress = Progress::Idle(driver);
+                        return Poll::Ready(Some(item));
+                    }
+                    *progress = Progress::Busy(Box::pin(async move {
+                        let item = driver.next().await;
+                        (driver, item)
+                    }));
+                }
+                Progress::Busy(mut step) => {
+                    let Poll::Ready((driver, item)) = step.as_mut().poll(cx) else {
+                        *progress = Progress::Busy(step);
+                        return Poll::Pending;
+                    };
+                    if item.is_some() {
+                        *progress = Progress::Idle(driver);
+                    }
+                    return Poll::Ready(item);
+                }
+            }
         }
-        Poll::Ready(item)
     }
 }
 
 impl FusedStream for EventSource {
     fn is_terminated(&self) -> bool {
-        self.items.is_none()
+        matches!(self.progress, Progress::Ended)
     }
 }
 
@@ -217,8 +241,33 @@ struct Connection {
 }
 
 impl Driver {
+    /// The next event already decoded from the chunks read so far, or the error of a size
+    /// limit; `None` when the next item needs an await (or the stream has ended).
+    fn buffered_item(&mut self) -> Option<Result<Item, Error>> {
+        let State::Open(connection) = &self.state else {
+            return None;
+        };
+        match self.reader.next_event() {
+            Ok(Some(event)) => {
+                self.stats.count_event();
+                Some(Ok(Item::Event(event)))
+            }
+            Ok(None) => None,
+            Err(err) => {
+                connection
+                    .span
+                    .in_scope(|| debug!(error = %err, "event stream over a limit"));
+                self.state = State::Done;
+                Some(Err(Error::Parse(err)))
+            }
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<Item, Error>> {
         loop {
+            if let Some(item) = self.buffered_item() {
+                return Some(item);
+            }
             match &mut self.state {
                 State::Done => return None,
                 State::Connect(wait) => {
@@ -228,20 +277,6 @@ impl Driver {
                     return self.connect().await;
                 }
                 State::Open(connection) => {
-                    match self.reader.next_event() {
-                        Ok(Some(event)) => {
-                            self.stats.count_event();
-                            return Some(Ok(Item::Event(event)));
-                        }
-                        Ok(None) => {}
-                        Err(err) => {
-                            connection
-                                .span
-                                .in_scope(|| debug!(error = %err, "event stream over a limit"));
-                            self.state = State::Done;
-                            return Some(Err(Error::Parse(err)));
-                        }
-                    }
                     let chunk = idle_timeout(
                         self.config.idle_timeout,
                         connection.response.chunk(),
