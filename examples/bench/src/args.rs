@@ -12,8 +12,8 @@ pub struct ServerArgs {
     /// Heartbeat (keep-alive) interval in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub heartbeat_ms: u64,
-    /// How many messages the broadcast channel (peers) or the replay ring (ours) holds; also
-    /// our per-subscriber queue bound.
+    /// How many messages the broadcast channel (peers) or the replay ring (ours, the floor's)
+    /// holds; also our per-subscriber queue bound.
     #[arg(long, default_value_t = 32768)]
     pub capacity: usize,
     /// Which framework serves `bench_ours` (ignored by the peers).

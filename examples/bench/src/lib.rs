@@ -4,7 +4,7 @@
 //! ([`stats_json`]) and the serve paths besides each framework's own ([`serve_tower`]).
 //!
 //! Every benchmark server (`bench_peer_axum`, `bench_peer_actix`, `bench_peer_warp`,
-//! `bench_ours`) speaks one contract, which `bench_loadgen` drives:
+//! `bench_ours`, `bench_floor`) speaks one contract, which `bench_loadgen` drives:
 //!
 //! - `GET /events`: an SSE stream of every published message, with the server's heartbeat;
 //! - `POST /publish?n=COUNT&size=BYTES&rate=PER_SEC`: starts a publisher of COUNT messages
