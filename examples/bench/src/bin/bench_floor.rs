@@ -12,8 +12,8 @@
 //! It does the same work per event as `bench_ours`, as cheaply as it can be done: each
 //! message is encoded once (`id: N`, `data: …`) into shared `Bytes`; a publish appends it
 //! under the lock, takes the wakers out and wakes them after unlocking; a woken stream
-//! copies out every event it has not sent under one lock and hands them to hyper one
-//! `Bytes` (a reference, no copy) at a time. A subscriber that falls a whole ring behind
+//! copies out every event it has not sent (up to 64) under one lock and hands them to hyper
+//! as one frame (a single event as it is, several joined, as `SseStream` does). A subscriber that falls a whole ring behind
 //! skips ahead. Heartbeats come from one shared ticker that bumps a counter and wakes
 //! every stream, which then sends a comment if it had nothing else to send.
 //!
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use clap::Parser;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body::{Body, Frame};
@@ -170,14 +170,21 @@ impl Body for Stream {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        loop {
-            if let Some(bytes) = this.out.pop_front() {
-                return Poll::Ready(Some(Ok(Frame::data(bytes))));
-            }
-            if this.fill(cx.waker()).is_pending() {
-                return Poll::Pending;
-            }
+        if this.out.is_empty() && this.fill(cx.waker()).is_pending() {
+            return Poll::Pending;
         }
+        // One event goes as it is; several are joined into one frame, which costs a copy
+        // but one chunk header and one iovec instead of one each (cheaper per event, as
+        // `SseStream` found).
+        let frame = if this.out.len() == 1 {
+            this.out.pop_front().unwrap_or_default()
+        } else {
+            let len = this.out.iter().map(Bytes::len).sum();
+            let mut joined = BytesMut::with_capacity(len);
+            this.out.drain(..).for_each(|bytes| joined.extend_from_slice(&bytes));
+            joined.freeze()
+        };
+        Poll::Ready(Some(Ok(Frame::data(frame))))
     }
 }
 
