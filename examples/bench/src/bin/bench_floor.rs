@@ -181,7 +181,9 @@ impl Body for Stream {
         } else {
             let len = this.out.iter().map(Bytes::len).sum();
             let mut joined = BytesMut::with_capacity(len);
-            this.out.drain(..).for_each(|bytes| joined.extend_from_slice(&bytes));
+            this.out
+                .drain(..)
+                .for_each(|bytes| joined.extend_from_slice(&bytes));
             joined.freeze()
         };
         Poll::Ready(Some(Ok(Frame::data(frame))))
