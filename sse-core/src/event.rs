@@ -538,18 +538,44 @@ impl<'a> Lines<'a> {
             write_line(out, prefix, text);
             return;
         };
-        let mut start = line_end(out, prefix, text, 0, first);
-        // One scan of the rest; a search per line costs more on short lines.
-        for i in memchr::memchr2_iter(b'\r', b'\n', &text[first + 1..]) {
-            let i = first + 1 + i;
-            if i < start {
-                // The LF of a CRLF whose CR already ended the line.
-                continue;
-            }
-            start = line_end(out, prefix, text, start, i);
+        let rest = &text[first + 1..];
+        // One scan of the rest; a search per line costs more on short lines. With many
+        // short lines the search is called once per line, so calling the AVX2 searcher
+        // directly (skipping memchr's per-call dispatch) is worth the two paths.
+        #[cfg(target_arch = "x86_64")]
+        if let Some(searcher) = memchr::arch::x86_64::avx2::memchr::Two::new(b'\r', b'\n') {
+            return write_breaks(out, prefix, text, first, searcher.iter(rest));
         }
-        write_line(out, prefix, &text[start..]);
+        write_breaks(
+            out,
+            prefix,
+            text,
+            first,
+            memchr::memchr2_iter(b'\r', b'\n', rest),
+        );
     }
+}
+
+/// Writes the lines of `text`, whose first line break is at `first` and whose further
+/// breaks `breaks` yields (offsets after `first`).
+#[inline(always)]
+fn write_breaks(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    text: &[u8],
+    first: usize,
+    breaks: impl Iterator<Item = usize>,
+) {
+    let mut start = line_end(out, prefix, text, 0, first);
+    for i in breaks {
+        let i = first + 1 + i;
+        if i < start {
+            // The LF of a CRLF whose CR already ended the line.
+            continue;
+        }
+        start = line_end(out, prefix, text, start, i);
+    }
+    write_line(out, prefix, &text[start..]);
 }
 
 /// Writes the line `text[start..i]`, which the CR or LF at `i` ends, and returns where the
@@ -715,6 +741,19 @@ mod tests {
                 let expected = reference_lines(": ", &comment);
                 let alone = Event::comment(&comment);
                 proptest::prop_assert_eq!(alone.as_bytes().as_ref(), expected.as_bytes());
+            }
+        }
+
+        /// The portable search (what a CPU without AVX2 runs) splits as the AVX2 one does.
+        #[test]
+        fn portable_search_matches_the_reference_split(text in lines_text()) {
+            let text = text.as_bytes();
+            if let Some(first) = memchr::memchr2(b'\r', b'\n', text) {
+                let breaks = memchr::memchr2_iter(b'\r', b'\n', &text[first + 1..]);
+                let mut out = Vec::new();
+                write_breaks(&mut out, b"data: ", text, first, breaks);
+                let expected = reference_lines("data: ", std::str::from_utf8(text).unwrap());
+                proptest::prop_assert_eq!(out, expected.into_bytes());
             }
         }
 
