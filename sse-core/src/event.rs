@@ -28,6 +28,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::error::EventError;
+use crate::line_breaks::LineBreaks;
 
 /// One server-sent event, encoded into its wire bytes when it was built.
 ///
@@ -98,7 +99,7 @@ impl Event {
     /// assert_eq!(Event::data("").as_bytes().as_ref(), b"data:\n\n");
     /// ```
     pub fn data(data: &str) -> Self {
-        let data = Lines::new(data.as_bytes());
+        let data = Lines::new(data.as_bytes(), LineBreaks::get());
         let mut out = Vec::with_capacity(data.len(b"data: ") + 1);
         data.write(&mut out, b"data: ");
         out.push(b'\n');
@@ -122,7 +123,7 @@ impl Event {
                 id_line_len: 0,
             };
         }
-        let text = Lines::new(text.as_bytes());
+        let text = Lines::new(text.as_bytes(), LineBreaks::get());
         let mut out = Vec::with_capacity(text.len(b": "));
         text.write(&mut out, b": ");
         let id_at = out.len();
@@ -379,11 +380,15 @@ impl<'a> EventBuilder<'a> {
         }
         // Each text is scanned for line breaks once: the first break found here is where
         // `Lines::write` starts.
+        let breaks = LineBreaks::get();
         let comment = self
             .comment
             .as_deref()
-            .map(|text| Lines::new(text.as_bytes()));
-        let data = self.data.as_deref().map(|data| Lines::new(data.as_bytes()));
+            .map(|text| Lines::new(text.as_bytes(), breaks));
+        let data = self
+            .data
+            .as_deref()
+            .map(|data| Lines::new(data.as_bytes(), breaks));
 
         // Exact unless a text has several lines (see `Lines::len`).
         let comment_len = comment.as_ref().map_or(0, |comment| comment.len(b": "));
@@ -507,13 +512,15 @@ fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 struct Lines<'a> {
     text: &'a [u8],
     first_break: Option<usize>,
+    breaks: &'static LineBreaks,
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a [u8]) -> Self {
+    fn new(text: &'a [u8], breaks: &'static LineBreaks) -> Self {
         Self {
             text,
-            first_break: memchr::memchr2(b'\r', b'\n', text),
+            first_break: breaks.find(text),
+            breaks,
         }
     }
 
@@ -538,44 +545,12 @@ impl<'a> Lines<'a> {
             write_line(out, prefix, text);
             return;
         };
-        let rest = &text[first + 1..];
-        // One scan of the rest; a search per line costs more on short lines. With many
-        // short lines the search is called once per line, so calling the AVX2 searcher
-        // directly (skipping memchr's per-call dispatch) is worth the two paths.
-        #[cfg(target_arch = "x86_64")]
-        if let Some(searcher) = memchr::arch::x86_64::avx2::memchr::Two::new(b'\r', b'\n') {
-            return write_breaks(out, prefix, text, first, searcher.iter(rest));
+        let mut start = line_end(out, prefix, text, 0, first);
+        while let Some(offset) = self.breaks.find(&text[start..]) {
+            start = line_end(out, prefix, text, start, start + offset);
         }
-        write_breaks(
-            out,
-            prefix,
-            text,
-            first,
-            memchr::memchr2_iter(b'\r', b'\n', rest),
-        );
+        write_line(out, prefix, &text[start..]);
     }
-}
-
-/// Writes the lines of `text`, whose first line break is at `first` and whose further
-/// breaks `breaks` yields (offsets after `first`).
-#[inline(always)]
-fn write_breaks(
-    out: &mut Vec<u8>,
-    prefix: &[u8],
-    text: &[u8],
-    first: usize,
-    breaks: impl Iterator<Item = usize>,
-) {
-    let mut start = line_end(out, prefix, text, 0, first);
-    for i in breaks {
-        let i = first + 1 + i;
-        if i < start {
-            // The LF of a CRLF whose CR already ended the line.
-            continue;
-        }
-        start = line_end(out, prefix, text, start, i);
-    }
-    write_line(out, prefix, &text[start..]);
 }
 
 /// Writes the line `text[start..i]`, which the CR or LF at `i` ends, and returns where the
@@ -747,14 +722,10 @@ mod tests {
         /// The portable search (what a CPU without AVX2 runs) splits as the AVX2 one does.
         #[test]
         fn portable_search_matches_the_reference_split(text in lines_text()) {
-            let text = text.as_bytes();
-            if let Some(first) = memchr::memchr2(b'\r', b'\n', text) {
-                let breaks = memchr::memchr2_iter(b'\r', b'\n', &text[first + 1..]);
-                let mut out = Vec::new();
-                write_breaks(&mut out, b"data: ", text, first, breaks);
-                let expected = reference_lines("data: ", std::str::from_utf8(text).unwrap());
-                proptest::prop_assert_eq!(out, expected.into_bytes());
-            }
+            let lines = Lines::new(text.as_bytes(), &LineBreaks::PORTABLE);
+            let mut out = Vec::new();
+            lines.write(&mut out, b"data: ");
+            proptest::prop_assert_eq!(out, reference_lines("data: ", &text).into_bytes());
         }
 
         #[test]

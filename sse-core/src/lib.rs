@@ -54,6 +54,7 @@ mod event;
 pub mod headers;
 mod heartbeat;
 mod last_event_id;
+mod line_breaks;
 pub mod parse;
 #[cfg(feature = "tokio")]
 mod responder;

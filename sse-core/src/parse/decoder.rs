@@ -5,6 +5,7 @@ use std::{borrow::Cow, mem, time::Duration};
 use bytes::{Buf, BytesMut};
 
 use super::{Frame, Message, ParseError};
+use crate::line_breaks::LineBreaks;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -327,6 +328,7 @@ impl Decoder {
                 pos = BOM.len();
             }
         }
+        let breaks = LineBreaks::get();
         loop {
             let rest = &input[pos..];
             if self.after_cr {
@@ -342,7 +344,7 @@ impl Decoder {
             }
             // A caller that shrank the buffer gets a rescan, not a panic.
             let scanned = self.scanned.min(rest.len());
-            let Some(offset) = memchr::memchr2(b'\r', b'\n', &rest[scanned..]) else {
+            let Some(offset) = breaks.find(&rest[scanned..]) else {
                 if rest.len() > self.max_line {
                     return Err(ParseError::LineTooLong {
                         limit: self.max_line,
@@ -378,7 +380,7 @@ impl Decoder {
         if line.is_empty() {
             return Ok(self.dispatch());
         }
-        let (name, value) = match memchr::memchr(b':', line) {
+        let (name, value) = match find_colon(line) {
             Some(0) => {
                 let text = strip_one_space(&line[1..]);
                 return Ok(Some(Frame::Comment(decode_utf8(text).into_owned())));
@@ -457,6 +459,17 @@ impl Decoder {
             data,
             last_event_id: self.last_event_id.clone(),
         }))
+    }
+}
+
+/// Where the field name ends. Names are short (`data`, `id`, `event`, `retry`): a plain loop
+/// over the first bytes finds the colon before memchr would have set up its search.
+fn find_colon(line: &[u8]) -> Option<usize> {
+    const NAME: usize = 8;
+    let head = &line[..line.len().min(NAME)];
+    match head.iter().position(|&b| b == b':') {
+        Some(colon) => Some(colon),
+        None => memchr::memchr(b':', &line[head.len()..]).map(|colon| head.len() + colon),
     }
 }
 
