@@ -13,6 +13,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// event that grew it.
 const RETAINED_DATA_CAPACITY: usize = 16 << 10;
 
+/// The largest event type buffer the decoder keeps between events (types are short names).
+const RETAINED_EVENT_TYPE_CAPACITY: usize = 256;
+
 /// The incremental parser of one event source: it turns the bytes of response bodies into
 /// [`Frame`]s, and keeps the last event ID and the reconnection time across connections.
 ///
@@ -451,8 +454,14 @@ impl Decoder {
         };
         let event = if self.event_type.is_empty() {
             String::from("message")
-        } else {
+        } else if self.event_type.capacity() > RETAINED_EVENT_TYPE_CAPACITY {
             mem::take(&mut self.event_type)
+        } else {
+            // Copied out with the exact size, keeping the buffer for the next block's
+            // `event` field, which then needs no growth.
+            let event = self.event_type.clone();
+            self.event_type.clear();
+            event
         };
         Some(Frame::Event(Message {
             event,
@@ -762,6 +771,24 @@ mod tests {
             assert_eq!(message.data, expected);
             assert_eq!(message.data.capacity(), expected.len());
         }
+    }
+
+    #[test]
+    fn a_short_event_type_buffer_is_kept_and_a_long_one_goes_with_its_event() {
+        let mut decoder = Decoder::new();
+        let long = "t".repeat(RETAINED_EVENT_TYPE_CAPACITY + 1);
+        let body = format!("event: update\ndata: a\n\ndata: b\n\nevent: {long}\ndata: c\n\n");
+        assert_eq!(
+            frames(&mut decoder, &[&body.as_bytes()[..23]]),
+            [event("update", "a", "")]
+        );
+        assert!(decoder.event_type.is_empty());
+        assert!(decoder.event_type.capacity() >= "update".len());
+        assert_eq!(
+            frames(&mut decoder, &[&body.as_bytes()[23..]]),
+            [event("message", "b", ""), event(&long, "c", "")]
+        );
+        assert_eq!(decoder.event_type.capacity(), 0);
     }
 
     #[test]
