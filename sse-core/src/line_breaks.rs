@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 ///
 /// `memchr::memchr2` picks its AVX2, SSE2 or portable code on every call, through a function
 /// pointer. A text of many short lines calls it once per line, so that choice showed as a
-/// tenth of the time of encoding 4 KiB of 64-byte lines. This makes the choice once
-/// instead (once per process); the searches themselves are memchr's.
+/// tenth of the time of encoding 4 KiB of 64-byte lines. This makes the choice once per
+/// process; the searches themselves are memchr's.
 pub(crate) struct LineBreaks {
     #[cfg(target_arch = "x86_64")]
     avx2: Option<memchr::arch::x86_64::avx2::memchr::Two>,
