@@ -74,7 +74,11 @@ pub struct Decoder {
     /// An error ended this body: drop input until `reconnect`.
     failed: bool,
     data: String,
+    /// The text of the last `event` field, kept after its event fired: a stream that names
+    /// the same type again and again then needs no copy and no UTF-8 check for it.
     event_type: String,
+    /// Whether the current block has set the event type (to `event_type`).
+    event_type_set: bool,
     id_buffer: String,
 }
 
@@ -137,6 +141,7 @@ impl Decoder {
             failed: false,
             data: String::new(),
             event_type: String::new(),
+            event_type_set: false,
             id_buffer: String::new(),
         }
     }
@@ -225,7 +230,7 @@ impl Decoder {
         self.scanned = 0;
         self.failed = false;
         self.release_data();
-        self.event_type.clear();
+        self.event_type_set = false;
         self.id_buffer.clone_from(&self.last_event_id);
     }
 
@@ -314,6 +319,7 @@ impl Decoder {
         self.scanned = 0;
         self.data = String::new();
         self.event_type = String::new();
+        self.event_type_set = false;
         self.id_buffer.clone_from(&self.last_event_id);
     }
 
@@ -408,8 +414,11 @@ impl Decoder {
                 self.data.push('\n');
             }
             b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&decode_utf8(value));
+                if self.event_type.as_bytes() != value {
+                    self.event_type.clear();
+                    self.event_type.push_str(&decode_utf8(value));
+                }
+                self.event_type_set = true;
             }
             // An id containing NUL is ignored.
             b"id" if memchr::memchr(0, value).is_none() => {
@@ -436,8 +445,8 @@ impl Decoder {
         if self.last_event_id != self.id_buffer {
             self.last_event_id.clone_from(&self.id_buffer);
         }
+        let event_type_set = mem::take(&mut self.event_type_set);
         if self.data.is_empty() {
-            self.event_type.clear();
             return None;
         }
         let data = if self.data.capacity() > RETAINED_DATA_CAPACITY {
@@ -452,16 +461,14 @@ impl Decoder {
             self.data.clear();
             data
         };
-        let event = if self.event_type.is_empty() {
+        let event = if !event_type_set || self.event_type.is_empty() {
             String::from("message")
         } else if self.event_type.capacity() > RETAINED_EVENT_TYPE_CAPACITY {
             mem::take(&mut self.event_type)
         } else {
-            // Copied out with the exact size, keeping the buffer for the next block's
-            // `event` field, which then needs no growth.
-            let event = self.event_type.clone();
-            self.event_type.clear();
-            event
+            // Copied out with the exact size; the text stays for the next block's `event`
+            // field, which is most often the same.
+            self.event_type.clone()
         };
         Some(Frame::Event(Message {
             event,
@@ -774,19 +781,26 @@ mod tests {
     }
 
     #[test]
-    fn a_short_event_type_buffer_is_kept_and_a_long_one_goes_with_its_event() {
+    fn a_short_event_type_is_kept_and_a_long_one_goes_with_its_event() {
         let mut decoder = Decoder::new();
         let long = "t".repeat(RETAINED_EVENT_TYPE_CAPACITY + 1);
-        let body = format!("event: update\ndata: a\n\ndata: b\n\nevent: {long}\ndata: c\n\n");
+        let body = format!(
+            "event: update\ndata: a\n\ndata: b\n\nevent: update\ndata: c\n\n\
+             event:\ndata: d\n\nevent: {long}\ndata: e\n\n"
+        );
         assert_eq!(
             frames(&mut decoder, &[&body.as_bytes()[..23]]),
             [event("update", "a", "")]
         );
-        assert!(decoder.event_type.is_empty());
-        assert!(decoder.event_type.capacity() >= "update".len());
+        assert_eq!(decoder.event_type, "update");
         assert_eq!(
             frames(&mut decoder, &[&body.as_bytes()[23..]]),
-            [event("message", "b", ""), event(&long, "c", "")]
+            [
+                event("message", "b", ""),
+                event("update", "c", ""),
+                event("message", "d", ""),
+                event(&long, "e", ""),
+            ]
         );
         assert_eq!(decoder.event_type.capacity(), 0);
     }
