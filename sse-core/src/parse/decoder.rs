@@ -353,7 +353,14 @@ impl Decoder {
             }
             // A caller that shrank the buffer gets a rescan, not a panic.
             let scanned = self.scanned.min(rest.len());
-            let Some(offset) = breaks.find(&rest[scanned..]) else {
+            let unscanned = &rest[scanned..];
+            // Every event ends with a blank line, whose break is the very next byte: no
+            // search needed for it.
+            let next_break = match unscanned.first() {
+                Some(b'\n' | b'\r') => Some(0),
+                _ => breaks.find(unscanned),
+            };
+            let Some(offset) = next_break else {
                 if rest.len() > self.max_line {
                     return Err(ParseError::LineTooLong {
                         limit: self.max_line,
@@ -421,7 +428,7 @@ impl Decoder {
                 self.event_type_set = true;
             }
             // An id containing NUL is ignored.
-            b"id" if memchr::memchr(0, value).is_none() => {
+            b"id" if !has_nul(value) => {
                 self.id_buffer.clear();
                 self.id_buffer.push_str(&decode_utf8(value));
             }
@@ -486,6 +493,15 @@ fn find_colon(line: &[u8]) -> Option<usize> {
     match head.iter().position(|&b| b == b':') {
         Some(colon) => Some(colon),
         None => memchr::memchr(b':', &line[head.len()..]).map(|colon| head.len() + colon),
+    }
+}
+
+/// Ids are short: below a vector's width a plain loop beats memchr's set-up.
+fn has_nul(value: &[u8]) -> bool {
+    if value.len() < 16 {
+        value.contains(&0)
+    } else {
+        memchr::memchr(0, value).is_some()
     }
 }
 
@@ -651,6 +667,11 @@ mod tests {
         buf.extend_from_slice(b"\n");
         assert_eq!(decoder.decode(&mut buf).unwrap(), None);
         assert_eq!(decoder.last_event_id(), "1");
+        // Short ids are checked with a loop, long ones with memchr: a NUL anywhere counts.
+        let long = "0123456789abcdef0123";
+        let body = format!("id: {long}\n\nid: {long}\0\n\nid: x\0{long}\n\n");
+        assert!(frames(&mut decoder, &[body.as_bytes()]).is_empty());
+        assert_eq!(decoder.last_event_id(), long);
     }
 
     #[test]
