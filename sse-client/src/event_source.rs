@@ -243,6 +243,7 @@ struct Connection {
 impl Driver {
     /// The next event already decoded from the chunks read so far, or the error of a size
     /// limit; `None` when the next item needs an await (or the stream has ended).
+    #[inline]
     fn buffered_item(&mut self) -> Option<Result<Item, Error>> {
         let State::Open(connection) = &self.state else {
             return None;

@@ -36,6 +36,7 @@ impl EventReader {
     /// # Errors
     ///
     /// A size limit was exceeded; the rest of this body is then ignored.
+    #[inline]
     pub(crate) fn next_event(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
             match self.decoder.decode(&mut self.buf)? {
