@@ -353,14 +353,7 @@ impl Decoder {
             }
             // A caller that shrank the buffer gets a rescan, not a panic.
             let scanned = self.scanned.min(rest.len());
-            let unscanned = &rest[scanned..];
-            // Every event ends with a blank line, whose break is the very next byte: no
-            // search needed for it.
-            let next_break = match unscanned.first() {
-                Some(b'\n' | b'\r') => Some(0),
-                _ => breaks.find(unscanned),
-            };
-            let Some(offset) = next_break else {
+            let Some(offset) = breaks.find(&rest[scanned..]) else {
                 if rest.len() > self.max_line {
                     return Err(ParseError::LineTooLong {
                         limit: self.max_line,
