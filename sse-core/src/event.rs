@@ -436,8 +436,9 @@ impl<'a> EventBuilder<'a> {
     }
 }
 
-/// Names and ids are short: a plain loop beats memchr's set-up below a vector's width.
-const SHORT: usize = 16;
+/// Names and ids are short: a plain loop beats memchr's set-up below a vector's width (the
+/// decoder's id check uses it too).
+pub(crate) const SHORT: usize = 16;
 
 fn has_line_break(text: &[u8]) -> bool {
     if text.len() < SHORT {

@@ -491,7 +491,7 @@ fn find_colon(line: &[u8]) -> Option<usize> {
 
 /// Ids are short: below a vector's width a plain loop beats memchr's set-up.
 fn has_nul(value: &[u8]) -> bool {
-    if value.len() < 16 {
+    if value.len() < crate::event::SHORT {
         value.contains(&0)
     } else {
         memchr::memchr(0, value).is_some()
