@@ -15,6 +15,7 @@
 //! events per CPU-second of the client: CPU per million events is 10^6 divided by it.
 
 mod clients;
+mod events;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,28 +28,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
 
 use clients::{Clients, Kind};
-
-/// Events of about 100 bytes on the wire: a type, an id and a small JSON document.
-fn small_event(n: usize) -> Event {
-    let json = format!(r#"{{"user":"ada","seq":"{n:08}","action":"update","pad":"xxxxxxx"}}"#);
-    Event::builder()
-        .event("update")
-        .id(n.to_string())
-        .data(json)
-        .build()
-        .unwrap()
-}
-
-/// Events with 4 KiB of data in 64 lines.
-fn large_event(n: usize) -> Event {
-    let line = "y".repeat(63);
-    let data = vec![line; 64].join("\n");
-    Event::builder()
-        .id(n.to_string())
-        .data(data)
-        .build()
-        .unwrap()
-}
+use events::{large_event, small_event};
 
 /// Builds the `n`th event of a body.
 type MakeEvent = fn(usize) -> Event;

@@ -3,22 +3,26 @@
 //! not):
 //!
 //! ```sh
-//! cargo build --release -p sse-core --example decode_events
+//! cargo build --release -p sse-client --example decode_events
 //! valgrind --tool=callgrind --toggle-collect='sse_core::parse::decoder::Decoder::decode' \
 //!     target/release/examples/decode_events small 50000
 //! valgrind --tool=callgrind --toggle-collect='sse_core::parse::decoder::Decoder::decode' \
 //!     target/release/examples/decode_events large 2000
 //! ```
 //!
-//! `small`: events of ~100 B on the wire (`event: update`, an id, a JSON document), the
-//! events of `cargo bench -p sse-client --bench read`'s `100B` groups; `large`: an id and
-//! 4 KiB of data in 64 lines, its `4KiB-multiline` groups.
+//! `small`: the events of `cargo bench -p sse-client --bench read`'s `100B` groups (~100 B
+//! on the wire: `event: update`, an id, a JSON document); `large`: those of its
+//! `4KiB-multiline` groups (an id and 4 KiB of data in 64 lines). Both come from the bench's
+//! own `events` module.
 
 use std::hint::black_box;
 
 use bytes::BytesMut;
 use sse_core::parse::{Decoder, Frame};
 use sse_core::Event;
+
+#[path = "../benches/events/mod.rs"]
+mod events;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -29,8 +33,8 @@ fn main() {
         Some(Err(err)) => exit(&format!("the event count: {err}")),
     };
     let event: fn(usize) -> Event = match kind.as_str() {
-        "small" => small_event,
-        "large" => large_event,
+        "small" => events::small_event,
+        "large" => events::large_event,
         other => exit(&format!("unknown kind {other:?}: small or large")),
     };
     let mut body = Vec::new();
@@ -56,25 +60,6 @@ fn main() {
         }
     }
     println!("{events} events decoded from {} bytes", body.len());
-}
-
-fn small_event(n: usize) -> Event {
-    let json = format!(r#"{{"user":"ada","seq":"{n:08}","action":"update","pad":"xxxxxxx"}}"#);
-    Event::builder()
-        .event("update")
-        .id(n.to_string())
-        .data(json)
-        .build()
-        .expect("an id of digits and JSON data encode")
-}
-
-fn large_event(n: usize) -> Event {
-    let data = vec!["y".repeat(63); 64].join("\n");
-    Event::builder()
-        .id(n.to_string())
-        .data(data)
-        .build()
-        .expect("an id of digits and plain lines encode")
 }
 
 fn exit(message: &str) -> ! {
