@@ -15,24 +15,11 @@ use std::task::{Context, Poll, Waker};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_util::{stream, Stream, StreamExt};
 
+mod texts;
+
+use texts::{json_100, text_in_lines};
+
 const EVENTS: usize = 256;
-
-/// 100 bytes of JSON.
-fn json_100() -> String {
-    let json = r#"{"user":"ada","action":"update","resource":"doc/42","rev":17,"ok":true,"tags":["a","b"],"n":123}"#;
-    let padded = format!("{json:<100}");
-    assert_eq!(padded.len(), 100);
-    padded
-}
-
-/// 4 KiB of text in 64-byte lines.
-fn multiline_4k() -> String {
-    let line = format!(
-        "{:<63}\n",
-        "a line of log output, say, with some words in it"
-    );
-    line.repeat(64)
-}
 
 /// Drains a stream that is always ready (no I/O), returning the number of bytes.
 fn drain<S, B, E>(stream: S) -> usize
@@ -111,7 +98,7 @@ impl<B: actix_web::body::MessageBody + Unpin> Stream for MessageBodyStream<B> {
 fn bench_encode(c: &mut Criterion) {
     let cases = [
         ("id+event+json100", Some("update"), json_100()),
-        ("id+multiline4k", None, multiline_4k()),
+        ("id+multiline4k", None, text_in_lines(4096, 64)),
     ];
     for (label, name, data) in &cases {
         let mut group = c.benchmark_group(format!("encode/{label}"));
@@ -141,7 +128,7 @@ fn bench_encode(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    let multiline = multiline_4k();
+    let multiline = text_in_lines(4096, 64);
     group.bench_function("sse-core id+multiline4k", |b| {
         b.iter(|| {
             sse_core::Event::builder()
