@@ -28,7 +28,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::error::EventError;
-use crate::line_breaks::LineBreaks;
+use crate::line_breaks::{block_breaks, LineBreaks, BLOCK};
 
 /// One server-sent event, encoded into its wire bytes when it was built.
 ///
@@ -547,8 +547,45 @@ impl<'a> Lines<'a> {
             return;
         };
         let mut start = line_end(out, prefix, text, 0, first);
-        while let Some(offset) = self.breaks.find(&text[start..]) {
-            start = line_end(out, prefix, text, start, start + offset);
+        // `at`: where the search goes on; every break before it is written.
+        let mut at = start;
+        // Short lines are found a block of 64 bytes at a time; a long one by memchr, whose
+        // search costs more to set up but goes further per step. A block with no break, or a
+        // long line, makes the next line's search memchr's; a short line makes it a block.
+        let mut by_blocks = first < BLOCK;
+        loop {
+            if !by_blocks {
+                let Some(offset) = self.breaks.find(&text[at..]) else {
+                    break;
+                };
+                let i = at + offset;
+                by_blocks = i - start < BLOCK;
+                start = line_end(out, prefix, text, start, i);
+                at = start;
+                continue;
+            }
+            let Some(block) = text[at..].first_chunk::<BLOCK>() else {
+                break;
+            };
+            let mut breaks = block_breaks(block);
+            by_blocks = breaks != 0;
+            while breaks != 0 {
+                let i = at + breaks.trailing_zeros() as usize;
+                breaks &= breaks - 1;
+                // The LF of a CRLF is in the mask too, but `line_end` stepped past it.
+                if i >= start {
+                    start = line_end(out, prefix, text, start, i);
+                }
+            }
+            // Not `start`, which may be one past the block (a CRLF across its edge): the next
+            // block's search then waits for no line to be written.
+            at += BLOCK;
+        }
+        // Under a block left, or no break at all.
+        at = at.max(start);
+        while let Some(offset) = self.breaks.find(&text[at..]) {
+            start = line_end(out, prefix, text, start, at + offset);
+            at = start;
         }
         write_line(out, prefix, &text[start..]);
     }
@@ -680,19 +717,38 @@ mod tests {
     }
 
     /// Text that exercises every path of `Lines::write`: no break at all, LF, CR, CRLF,
-    /// empty lines, and breaks (a lone CR included) first and last.
+    /// empty lines, breaks (a lone CR included) first and last, and lines short and long
+    /// enough for several breaks in one 64-byte block, blocks with none, and a CRLF across
+    /// two blocks.
     fn lines_text() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         prop::collection::vec(
             prop_oneof![
                 4 => "[a-z é€]{0,40}",
+                1 => "[a-z]{60,140}",
                 1 => Just("\r".to_owned()),
                 1 => Just("\n".to_owned()),
                 1 => Just("\r\n".to_owned()),
             ],
-            0..10,
+            0..24,
         )
         .prop_map(|pieces| pieces.concat())
+    }
+
+    #[test]
+    fn a_crlf_split_by_a_block_edge_is_one_break() {
+        // The first line ends at 2; blocks then start at 3, 67, 131, ...
+        for at in 60..70 {
+            for tail in ["", "x", "\r", "\n\n"] {
+                let text = format!("ab\n{}\r\n{}{tail}", "c".repeat(at), "d".repeat(200));
+                let expected = format!("{}\n", reference_lines("data: ", &text));
+                assert_eq!(
+                    Event::data(&text).as_bytes().as_ref(),
+                    expected.as_bytes(),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     proptest::proptest! {
