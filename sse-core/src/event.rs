@@ -550,38 +550,44 @@ impl<'a> Lines<'a> {
         // `at`: where the search goes on; every break before it is written.
         let mut at = start;
         // Short lines are found a block of 64 bytes at a time; a long one by memchr, whose
-        // search costs more to set up but goes further per step. A block with no break, or a
-        // long line, makes the next line's search memchr's; a short line makes it a block.
-        let mut by_blocks = first < BLOCK;
-        loop {
-            if !by_blocks {
-                let Some(offset) = self.breaks.find(&text[at..]) else {
+        // search costs more to set up but goes further per step. A block with no break
+        // hands the search to memchr, and a short line hands it back.
+        'search: loop {
+            loop {
+                let Some(block) = text[at..].first_chunk::<BLOCK>() else {
+                    break 'search;
+                };
+                let mut breaks = block_breaks(block);
+                if breaks == 0 {
                     break;
+                }
+                while breaks != 0 {
+                    let i = at + breaks.trailing_zeros() as usize;
+                    breaks &= breaks - 1;
+                    // The LF of a CRLF is in the mask too, but `line_end` stepped past it.
+                    if i >= start {
+                        start = line_end(out, prefix, text, start, i);
+                    }
+                }
+                // Not `start`, which may be one past the block (a CRLF across its edge): the
+                // next block's search then waits for no line to be written.
+                at += BLOCK;
+            }
+            loop {
+                let Some(offset) = self.breaks.find(&text[at..]) else {
+                    write_line(out, prefix, &text[start..]);
+                    return;
                 };
                 let i = at + offset;
-                by_blocks = i - start < BLOCK;
+                let short = i - start < BLOCK;
                 start = line_end(out, prefix, text, start, i);
                 at = start;
-                continue;
-            }
-            let Some(block) = text[at..].first_chunk::<BLOCK>() else {
-                break;
-            };
-            let mut breaks = block_breaks(block);
-            by_blocks = breaks != 0;
-            while breaks != 0 {
-                let i = at + breaks.trailing_zeros() as usize;
-                breaks &= breaks - 1;
-                // The LF of a CRLF is in the mask too, but `line_end` stepped past it.
-                if i >= start {
-                    start = line_end(out, prefix, text, start, i);
+                if short {
+                    break;
                 }
             }
-            // Not `start`, which may be one past the block (a CRLF across its edge): the next
-            // block's search then waits for no line to be written.
-            at += BLOCK;
         }
-        // Under a block left, or no break at all.
+        // Under a block left.
         at = at.max(start);
         while let Some(offset) = self.breaks.find(&text[at..]) {
             start = line_end(out, prefix, text, start, at + offset);
