@@ -330,8 +330,9 @@ fn join(first: Option<Bytes>, second: Option<Bytes>) -> Option<Bytes> {
 }
 
 /// The most a joined chunk reserves ahead for the events its stream says are ready: one
-/// allocation per chunk instead of one per doubling, and never one so large that freeing it
-/// costs more than the copies it saves (glibc consolidates its heap on freeing 64 KiB).
+/// allocation per chunk instead of one per doubling. Not the whole `max_chunk`: reserving
+/// 64 KiB at once made 4 KiB events slower in the encode bench than growing in place
+/// (BENCHMARKS.md, "Encoding").
 const RESERVE_AHEAD: usize = 16 * 1024;
 
 /// A chunk being gathered: one event stays zero-copy; two or more are copied into one buffer
