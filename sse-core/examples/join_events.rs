@@ -9,7 +9,7 @@
 //! ```
 //!
 //! The arguments are the rounds and the events per burst. 11 is what S2 of `scripts/bench`
-//! joins per write: its servers made one write call per 10.5–11.5 events delivered
+//! joins per write: ours on axum and warp made one write call per 10.5–11.2 events delivered
 //! (`syscw` of `/proc/<pid>/io`, read before and after `bench_loadgen --scenario S2
 //! --connections 1000 --messages 20000 --rate 0`). Divide the count callgrind reports by
 //! rounds x bursts x 1 000.
