@@ -22,8 +22,8 @@ use super::{EventBoundary, Heartbeat};
 /// wakes the body.
 ///
 /// There is no timer per stream: every stream with the same interval on a runtime shares
-/// one ticker task, which ticks eight times per interval and wakes only the streams whose
-/// heartbeat came due at that tick. A heartbeat goes out at the last tick no later than
+/// one ticker task, which ticks eight times per interval and wakes only the streams
+/// registered for that tick. A heartbeat goes out at the last tick no later than
 /// one interval after the last write: never more than an interval after it (so a proxy's
 /// idle timeout set from the interval holds), at the earliest seven eighths of one after
 /// an event, and exactly one interval apart on an idle stream. A stream registers with the
