@@ -24,16 +24,13 @@ mod texts;
 fn main() {
     let mut args = std::env::args().skip(1);
     let kind = args.next().unwrap_or_else(|| "multiline".into());
-    let count: usize = match args.next().map(|n| n.parse()) {
-        None => 20_000,
-        Some(Ok(count)) => count,
-        Some(Err(err)) => exit(&format!("the event count: {err}")),
+    let mut number = |what: &str, default: usize| match args.next().map(|n| n.parse()) {
+        None => default,
+        Some(Ok(n)) => n,
+        Some(Err(err)) => exit(&format!("{what}: {err}")),
     };
-    let line_len = match args.next().map(|n| n.parse()) {
-        None => 64,
-        Some(Ok(len)) => len,
-        Some(Err(err)) => exit(&format!("the line length: {err}")),
-    };
+    let count = number("the event count", 20_000);
+    let line_len = number("the line length", 64);
     let (name, data) = match kind.as_str() {
         "multiline" => (None, texts::text_in_lines(4096, line_len)),
         "json" => (Some("update"), texts::json_100()),
