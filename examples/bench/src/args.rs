@@ -16,7 +16,8 @@ pub struct ServerArgs {
     /// holds; also our per-subscriber queue bound.
     #[arg(long, default_value_t = 32768)]
     pub capacity: usize,
-    /// Which framework serves `bench_ours` (ignored by the peers).
+    /// Which framework serves `bench_ours`, or `bench_floor`'s ring (`actix`; hyper alone
+    /// otherwise); ignored by the peers.
     #[arg(long, default_value = "axum")]
     pub framework: String,
     /// How axum and warp apps are served: `framework` (`axum::serve`, `warp::serve`; the

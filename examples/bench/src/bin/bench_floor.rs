@@ -5,8 +5,14 @@
 //! hyper"), not something to serve with: no topics, no replay by id, no limits, no
 //! shutdown.
 //!
+//! With `--framework actix` the same ring is served by actix-web's `HttpServer` instead (the
+//! stream is its own `MessageBody`, no SSE module, no middleware): what actix-web's server
+//! itself costs per event, against which `bench_ours --framework actix` can be told apart
+//! from its server (`scripts/bench` names it `floor-actix`).
+//!
 //! ```text
 //! cargo run --release -p sse-bench --bin bench_floor -- --addr 127.0.0.1:4000 --heartbeat-ms 1000
+//! cargo run --release -p sse-bench --bin bench_floor -- --framework actix
 //! ```
 //!
 //! It does the same work per event as `bench_ours`, as cheaply as it can be done: each
@@ -27,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use actix_web::body::{BodySize, MessageBody};
 use bytes::{Bytes, BytesMut};
 use clap::Parser;
 use http::{header, Method, Request, Response, StatusCode};
@@ -159,6 +166,26 @@ impl Stream {
         }
         Poll::Pending
     }
+
+    /// The next chunk to write: the events copied out, or a heartbeat comment.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Bytes> {
+        if self.out.is_empty() && self.fill(cx.waker()).is_pending() {
+            return Poll::Pending;
+        }
+        // One event goes as it is; several are joined into one chunk, which costs a copy
+        // but one chunk header and one iovec instead of one each (cheaper per event, as
+        // `SseStream` found).
+        Poll::Ready(if self.out.len() == 1 {
+            self.out.pop_front().unwrap_or_default()
+        } else {
+            let len = self.out.iter().map(Bytes::len).sum();
+            let mut joined = BytesMut::with_capacity(len);
+            self.out
+                .drain(..)
+                .for_each(|bytes| joined.extend_from_slice(&bytes));
+            joined.freeze()
+        })
+    }
 }
 
 impl Body for Stream {
@@ -169,24 +196,24 @@ impl Body for Stream {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let this = self.get_mut();
-        if this.out.is_empty() && this.fill(cx.waker()).is_pending() {
-            return Poll::Pending;
-        }
-        // One event goes as it is; several are joined into one frame, which costs a copy
-        // but one chunk header and one iovec instead of one each (cheaper per event, as
-        // `SseStream` found).
-        let frame = if this.out.len() == 1 {
-            this.out.pop_front().unwrap_or_default()
-        } else {
-            let len = this.out.iter().map(Bytes::len).sum();
-            let mut joined = BytesMut::with_capacity(len);
-            this.out
-                .drain(..)
-                .for_each(|bytes| joined.extend_from_slice(&bytes));
-            joined.freeze()
-        };
-        Poll::Ready(Some(Ok(Frame::data(frame))))
+        self.get_mut()
+            .poll_chunk(cx)
+            .map(|chunk| Some(Ok(Frame::data(chunk))))
+    }
+}
+
+impl MessageBody for Stream {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Infallible>>> {
+        self.get_mut().poll_chunk(cx).map(|chunk| Some(Ok(chunk)))
     }
 }
 
@@ -220,40 +247,47 @@ async fn route(ring: Arc<Ring>, request: Request<Incoming>) -> Response<Response
             response
         }
         (&Method::POST, "/publish") => {
-            let params = PublishParams::from_query(request.uri().query().unwrap_or(""));
-            let published = ring.published.clone();
-            tokio::spawn(sse_bench::run_publisher(params, published, move |data| {
-                ring.publish(&data);
-            }));
+            ring.start_publisher(request.uri().query().unwrap_or(""));
             text(StatusCode::OK, "started\n".into())
         }
-        (&Method::GET, "/stats") => text(
-            StatusCode::OK,
-            sse_bench::stats_json(
-                ring.subscribers.load(Ordering::Relaxed) as usize,
-                ring.published.load(Ordering::Relaxed),
-            ),
-        ),
+        (&Method::GET, "/stats") => text(StatusCode::OK, ring.stats()),
         _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
     }
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
-    sse_bench::watch_runtime();
-    let args = ServerArgs::parse();
-    let ring = Arc::new(Ring::new(args.capacity.max(1)));
-    tokio::spawn({
-        let ring = ring.clone();
-        let mut ticker = tokio::time::interval(args.heartbeat());
-        async move {
+impl Ring {
+    /// Spawns the publisher `POST /publish?{query}` asks for, on the calling runtime.
+    fn start_publisher(self: &Arc<Self>, query: &str) {
+        let params = PublishParams::from_query(query);
+        let ring = self.clone();
+        tokio::spawn(sse_bench::run_publisher(
+            params,
+            self.published.clone(),
+            move |data| ring.publish(&data),
+        ));
+    }
+
+    fn stats(&self) -> String {
+        sse_bench::stats_json(
+            self.subscribers.load(Ordering::Relaxed) as usize,
+            self.published.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The shared heartbeat ticker.
+    async fn tick_every(self: Arc<Self>, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
             ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                ring.tick();
-            }
+            self.tick();
         }
-    });
+    }
+}
+
+async fn serve_hyper(args: ServerArgs, ring: Arc<Ring>) -> std::io::Result<()> {
+    sse_bench::watch_runtime();
+    tokio::spawn(ring.clone().tick_every(args.heartbeat()));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     loop {
         let Ok((socket, _)) = listener.accept().await else {
@@ -271,5 +305,65 @@ async fn main() -> std::io::Result<()> {
                 .serve_connection(TokioIo::new(socket), service)
                 .await;
         });
+    }
+}
+
+/// The same ring served by actix-web's `HttpServer` as `bench_ours --framework actix` is
+/// (same backlog, same half-close setting), with nothing of actix-web's but its router.
+fn serve_actix(args: ServerArgs, ring: Arc<Ring>) -> std::io::Result<()> {
+    use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+
+    actix_web::rt::System::new().block_on(async move {
+        // On the system thread, beside the workers, as the hyper floor's is beside its
+        // connections.
+        actix_web::rt::spawn(ring.clone().tick_every(args.heartbeat()));
+        let ring = web::Data::from(ring);
+        HttpServer::new(move || {
+            // Runs on each worker: every worker is a runtime of its own.
+            sse_bench::watch_runtime();
+            App::new()
+                .app_data(ring.clone())
+                .route(
+                    "/events",
+                    web::get().to(|ring: web::Data<Ring>| async move {
+                        HttpResponse::Ok()
+                            .content_type("text/event-stream")
+                            .insert_header(("cache-control", "no-cache"))
+                            .body(Stream::new(ring.into_inner()))
+                    }),
+                )
+                .route(
+                    "/publish",
+                    web::post().to(|ring: web::Data<Ring>, req: HttpRequest| async move {
+                        ring.into_inner().start_publisher(req.query_string());
+                        "started\n"
+                    }),
+                )
+                .route(
+                    "/stats",
+                    web::get().to(|ring: web::Data<Ring>| async move { ring.stats() }),
+                )
+        })
+        .backlog(4096)
+        .h1_allow_half_closed(false)
+        .bind(args.addr)?
+        .run()
+        .await
+    })
+}
+
+fn main() -> std::io::Result<()> {
+    let args = ServerArgs::parse();
+    let ring = Arc::new(Ring::new(args.capacity.max(1)));
+    match args.framework.as_str() {
+        "actix" => serve_actix(args, ring),
+        // `axum` is `--framework`'s default: the floor then serves with hyper alone.
+        "hyper" | "axum" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(serve_hyper(args, ring)),
+        other => Err(std::io::Error::other(format!(
+            "unknown framework {other:?} (hyper or actix)"
+        ))),
     }
 }
