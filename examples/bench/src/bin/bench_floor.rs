@@ -109,6 +109,35 @@ impl Ring {
         };
         waiting.into_iter().for_each(Waker::wake);
     }
+
+    /// Spawns the publisher `POST /publish?{query}` asks for, on the calling runtime.
+    fn start_publisher(self: &Arc<Self>, query: &str) {
+        let params = PublishParams::from_query(query);
+        let ring = self.clone();
+        tokio::spawn(sse_bench::run_publisher(
+            params,
+            self.published.clone(),
+            move |data| ring.publish(&data),
+        ));
+    }
+
+    /// The body of `GET /stats`.
+    fn stats(&self) -> String {
+        sse_bench::stats_json(
+            self.subscribers.load(Ordering::Relaxed) as usize,
+            self.published.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The shared heartbeat ticker.
+    async fn tick_every(self: Arc<Self>, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            self.tick();
+        }
+    }
 }
 
 /// One client's stream: a cursor into the ring and the events copied out of it.
@@ -252,36 +281,6 @@ async fn route(ring: Arc<Ring>, request: Request<Incoming>) -> Response<Response
         }
         (&Method::GET, "/stats") => text(StatusCode::OK, ring.stats()),
         _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
-    }
-}
-
-impl Ring {
-    /// Spawns the publisher `POST /publish?{query}` asks for, on the calling runtime.
-    fn start_publisher(self: &Arc<Self>, query: &str) {
-        let params = PublishParams::from_query(query);
-        let ring = self.clone();
-        tokio::spawn(sse_bench::run_publisher(
-            params,
-            self.published.clone(),
-            move |data| ring.publish(&data),
-        ));
-    }
-
-    fn stats(&self) -> String {
-        sse_bench::stats_json(
-            self.subscribers.load(Ordering::Relaxed) as usize,
-            self.published.load(Ordering::Relaxed),
-        )
-    }
-
-    /// The shared heartbeat ticker.
-    async fn tick_every(self: Arc<Self>, interval: Duration) {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.tick().await;
-        loop {
-            ticker.tick().await;
-            self.tick();
-        }
     }
 }
 
