@@ -7,8 +7,9 @@
 //! `bench_ours`, `bench_floor`) speaks one contract, which `bench_loadgen` drives:
 //!
 //! - `GET /events`: an SSE stream of every published message, with the server's heartbeat;
-//! - `POST /publish?n=COUNT&size=BYTES&rate=PER_SEC`: starts a publisher of COUNT messages
-//!   of BYTES each (rate 0 = as fast as possible);
+//! - `POST /publish?n=COUNT&size=BYTES&rate=PER_SEC&burst=K`: starts a publisher of COUNT
+//!   messages of BYTES each, K back to back per tick, PER_SEC ticks a second (rate 0 = as
+//!   fast as possible; burst 1 if not given);
 //! - `GET /stats`: `{"subscribers":N,"published":N,"pid":N}`.
 //!
 //! A message's data is `<unix_nanos> <seq> <padding>`, so the load generator can compute the

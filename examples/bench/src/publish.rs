@@ -1,4 +1,5 @@
-//! `POST /publish?n=&size=&rate=`: its parameters and the publisher loop every server runs.
+//! `POST /publish?n=&size=&rate=&burst=`: its parameters and the publisher loop every server
+//! runs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,17 +14,22 @@ pub struct PublishParams {
     pub n: u64,
     /// Bytes of data per message.
     pub size: usize,
-    /// Messages per second; 0 = as fast as possible.
+    /// Bursts per second; 0 = as fast as possible.
     pub rate: u64,
+    /// Messages per burst, published back to back: a subscriber woken by the first finds
+    /// them all (1 = one message per tick).
+    pub burst: u64,
 }
 
 impl PublishParams {
-    /// Reads `n`, `size` and `rate` from a raw query string (defaults 1, 100, 0).
+    /// Reads `n`, `size`, `rate` and `burst` from a raw query string (defaults 1, 100, 0,
+    /// 1; a burst of 0 is 1).
     pub fn from_query(query: &str) -> Self {
         let mut params = Self {
             n: 1,
             size: 100,
             rate: 0,
+            burst: 1,
         };
         for pair in query.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -31,9 +37,11 @@ impl PublishParams {
                 "n" => params.n = value.parse().unwrap_or(params.n),
                 "size" => params.size = value.parse().unwrap_or(params.size),
                 "rate" => params.rate = value.parse().unwrap_or(params.rate),
+                "burst" => params.burst = value.parse().unwrap_or(params.burst),
                 _ => {}
             }
         }
+        params.burst = params.burst.max(1);
         params
     }
 }
@@ -42,8 +50,8 @@ impl PublishParams {
 /// `send` call for `/stats` (a publish call's time covers its lock and waking the
 /// subscribers).
 ///
-/// At rate 0 it yields to the scheduler after every message, so the subscribers' tasks
-/// (which run on the same runtime) get to write; otherwise it paces with an interval.
+/// At rate 0 it yields to the scheduler after every burst, so the subscribers' tasks (which
+/// run on the same runtime) get to write; otherwise it paces the bursts with an interval.
 pub async fn run_publisher<F>(params: PublishParams, published: Arc<AtomicU64>, send: F)
 where
     F: Fn(String),
@@ -54,11 +62,13 @@ where
         t
     });
     for seq in 0..params.n {
-        match ticker.as_mut() {
-            Some(t) => {
-                t.tick().await;
+        if seq % params.burst == 0 {
+            match ticker.as_mut() {
+                Some(t) => {
+                    t.tick().await;
+                }
+                None => tokio::task::yield_now().await,
             }
-            None => tokio::task::yield_now().await,
         }
         let data = payload(seq, params.size);
         let started = Instant::now();
@@ -79,17 +89,20 @@ mod tests {
             PublishParams {
                 n: 5,
                 size: 10,
-                rate: 50
+                rate: 50,
+                burst: 1
             }
         );
         assert_eq!(
-            PublishParams::from_query("size=x&other"),
+            PublishParams::from_query("size=x&other&burst=0"),
             PublishParams {
                 n: 1,
                 size: 100,
-                rate: 0
+                rate: 0,
+                burst: 1
             }
         );
+        assert_eq!(PublishParams::from_query("n=6&burst=3").burst, 3);
     }
 
     #[tokio::test]
@@ -104,5 +117,17 @@ mod tests {
         assert_eq!(published.load(Ordering::Relaxed), 3);
         let sent = sent.into_inner().unwrap();
         assert!(sent.iter().all(|data| data.len() == 40));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_goes_out_on_one_tick() {
+        let start = tokio::time::Instant::now();
+        let sent_at = std::sync::Mutex::new(Vec::new());
+        let params = PublishParams::from_query("n=6&rate=1&burst=3");
+        run_publisher(params, Arc::new(AtomicU64::new(0)), |_| {
+            sent_at.lock().unwrap().push(start.elapsed().as_secs());
+        })
+        .await;
+        assert_eq!(sent_at.into_inner().unwrap(), [0, 0, 0, 1, 1, 1]);
     }
 }

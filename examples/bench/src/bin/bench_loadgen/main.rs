@@ -63,9 +63,12 @@ struct Args {
     /// Bytes per message.
     #[arg(long, default_value_t = 100)]
     size: usize,
-    /// Messages per second (0 = as fast as possible).
+    /// Messages per second (0 = as fast as possible); with `--burst`, bursts per second.
     #[arg(long, default_value_t = 0)]
     rate: u64,
+    /// Messages published back to back per tick, so that a woken subscriber finds them all.
+    #[arg(long, default_value_t = 1)]
+    burst: u64,
     /// How long idle streams are held and measured.
     #[arg(long, default_value_t = 10.0)]
     idle_secs: f64,
@@ -319,8 +322,8 @@ async fn publish_and_wait(
     deadline: Instant,
 ) -> io::Result<()> {
     let path = format!(
-        "/publish?n={}&size={}&rate={}",
-        args.messages, args.size, args.rate
+        "/publish?n={}&size={}&rate={}&burst={}",
+        args.messages, args.size, args.rate, args.burst
     );
     http(args.addr, "POST", &path).await?;
     let mut last = (0u64, Instant::now());
