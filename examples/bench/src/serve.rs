@@ -1,4 +1,5 @@
-//! [`serve_tower`]: the serve paths of `--serve` other than the framework's own.
+//! [`serve_tower`]: the serve paths of `--serve` other than the framework's own;
+//! [`serve_actix`]: actix-web's server as `bench_ours` and the floor on actix-web both run it.
 
 use std::error::Error;
 use std::time::Duration;
@@ -66,4 +67,33 @@ where
             });
         }
     }
+}
+
+/// Runs actix-web's `HttpServer` for `factory` on `addr` with the settings `bench_ours
+/// --framework actix` and `bench_floor --framework actix` share (a 4 096-connection
+/// backlog, no half-closed connections), so the two stay comparable. Call it inside an
+/// actix system.
+///
+/// # Errors
+///
+/// When `addr` can't be bound, or the server fails.
+pub async fn serve_actix<F, I, S, B>(addr: std::net::SocketAddr, factory: F) -> std::io::Result<()>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: actix_service::IntoServiceFactory<S, actix_http::Request>,
+    S: actix_web::dev::ServiceFactory<actix_http::Request, Config = actix_web::dev::AppConfig>
+        + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: std::fmt::Debug,
+    S::Response: Into<actix_http::Response<B>> + 'static,
+    <S::Service as actix_web::dev::Service<actix_http::Request>>::Future: 'static,
+    S::Service: 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    actix_web::HttpServer::new(factory)
+        .backlog(4096)
+        .h1_allow_half_closed(false)
+        .bind(addr)?
+        .run()
+        .await
 }

@@ -310,14 +310,14 @@ async fn serve_hyper(args: ServerArgs, ring: Arc<Ring>) -> std::io::Result<()> {
 /// The same ring served by actix-web's `HttpServer` as `bench_ours --framework actix` is
 /// (same backlog, same half-close setting), with nothing of actix-web's but its router.
 fn serve_actix(args: ServerArgs, ring: Arc<Ring>) -> std::io::Result<()> {
-    use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+    use actix_web::{web, App, HttpRequest, HttpResponse};
 
     actix_web::rt::System::new().block_on(async move {
         // On the system thread, beside the workers, as the hyper floor's is beside its
         // connections.
         actix_web::rt::spawn(ring.clone().tick_every(args.heartbeat()));
         let ring = web::Data::from(ring);
-        HttpServer::new(move || {
+        sse_bench::serve_actix(args.addr, move || {
             // Runs on each worker: every worker is a runtime of its own.
             sse_bench::watch_runtime();
             App::new()
@@ -343,10 +343,6 @@ fn serve_actix(args: ServerArgs, ring: Arc<Ring>) -> std::io::Result<()> {
                     web::get().to(|ring: web::Data<Ring>| async move { ring.stats() }),
                 )
         })
-        .backlog(4096)
-        .h1_allow_half_closed(false)
-        .bind(args.addr)?
-        .run()
         .await
     })
 }

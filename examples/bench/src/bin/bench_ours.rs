@@ -140,11 +140,11 @@ async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
 }
 
 fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
-    use actix_web::{web, App, HttpRequest, HttpServer};
+    use actix_web::{web, App, HttpRequest};
 
     actix_web::rt::System::new().block_on(async move {
         let state = web::Data::new(State::new(&args));
-        HttpServer::new(move || {
+        sse_bench::serve_actix(args.addr, move || {
             // Runs on each worker: every worker is a runtime of its own.
             sse_bench::watch_runtime();
             App::new()
@@ -168,10 +168,6 @@ fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
                     web::get().to(|state: web::Data<State>| async move { state.stats() }),
                 )
         })
-        .backlog(4096)
-        .h1_allow_half_closed(false)
-        .bind(args.addr)?
-        .run()
         .await
     })
 }
