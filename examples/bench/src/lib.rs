@@ -26,7 +26,7 @@ pub use args::ServerArgs;
 pub use payload::{payload, payload_nanos, unix_nanos};
 pub use probe::{runtime_json, watch_runtime};
 pub use publish::{run_publisher, PublishParams};
-pub use serve::{serve_actix, serve_tower};
+pub use serve::{announce_listening, serve_actix, serve_tower};
 
 /// The `/stats` body: `{"subscribers":N,"published":N,"pid":N,"runtime":{..}}`, where `pid`
 /// lets the load generator read the server's RSS and CPU time from `/proc`, and `runtime` is

@@ -1,5 +1,6 @@
 //! [`serve_tower`]: the serve paths of `--serve` other than the framework's own;
-//! [`serve_actix`]: actix-web's server as `bench_ours` and the floor on actix-web both run it.
+//! [`serve_actix`]: actix-web's server as `bench_ours` and the floor on actix-web both run it;
+//! [`announce_listening`]: where a server asked to listen on port 0 is.
 
 use std::error::Error;
 use std::time::Duration;
@@ -90,10 +91,22 @@ where
     S::Service: 'static,
     B: actix_web::body::MessageBody + 'static,
 {
-    actix_web::HttpServer::new(factory)
+    let server = actix_web::HttpServer::new(factory)
         .backlog(4096)
         .h1_allow_half_closed(false)
-        .bind(addr)?
-        .run()
-        .await
+        .bind(addr)?;
+    for bound in server.addrs() {
+        announce_listening(addr, bound);
+    }
+    server.run().await
+}
+
+/// Prints `listening on ADDR` on stdout once a server asked for `requested` is bound to
+/// `bound`, if `requested` was port 0: a test then reads where the kernel put it instead of
+/// guessing a free port and polling it. A server on a fixed port prints nothing, so
+/// `scripts/bench` logs stay empty.
+pub fn announce_listening(requested: std::net::SocketAddr, bound: std::net::SocketAddr) {
+    if requested.port() == 0 {
+        println!("listening on {bound}");
+    }
 }

@@ -2,35 +2,33 @@
 //! wire, so the two can be set against each other (and against `bench_ours`) event for event.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use sse_bench::payload_nanos;
 use sse_testkit::{Request, DEADLINE};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// Starts `bench_floor --framework <framework>` on a free loopback port, killed on drop.
+/// Starts `bench_floor --framework <framework>` on a port the kernel picks, killed on drop;
+/// returns once it has said where it listens.
 async fn start_floor(framework: &str) -> (tokio::process::Child, SocketAddr) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bench_floor"))
-        .args(["--framework", framework, "--addr", &addr.to_string()])
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bench_floor"))
+        .args(["--framework", framework, "--addr", "127.0.0.1:0"])
         .args(["--heartbeat-ms", "60000"])
+        .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("spawn bench_floor");
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while TcpStream::connect(addr).await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{framework}: never listened"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    tokio::time::timeout(DEADLINE, BufReader::new(stdout).read_line(&mut line))
+        .await
+        .unwrap_or_else(|_| panic!("{framework}: never listened"))
+        .expect("read stdout");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("{framework}: said {line:?}"));
     (child, addr)
 }
 

@@ -288,6 +288,7 @@ async fn serve_hyper(args: ServerArgs, ring: Arc<Ring>) -> std::io::Result<()> {
     sse_bench::watch_runtime();
     tokio::spawn(ring.clone().tick_every(args.heartbeat()));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    sse_bench::announce_listening(args.addr, listener.local_addr()?);
     loop {
         let Ok((socket, _)) = listener.accept().await else {
             // Out of file descriptors, most likely: give the closing sockets a moment.
