@@ -54,7 +54,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use sse_core::hub::{Hub, HubConfig, PublishError};
-use sse_core::{CancellationToken, Event, LastEventId, LastEventIdError, SseStats};
+use sse_core::{CancellationToken, Event, EventBatch, LastEventId, LastEventIdError, SseStats};
 use sse_redis::{RedisBackplane, RedisConfig};
 
 use crate::logs::LogTail;
@@ -230,11 +230,12 @@ impl App {
     /// ending when the current generation is cut or the app shuts down.
     fn open_stream<S>(&self, route: &'static str, events: S) -> EventStream
     where
-        S: Stream<Item = Event> + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: Into<EventBatch>,
     {
         tracing::debug!(route, "SSE stream");
         EventStream {
-            events: Box::pin(events),
+            events: Box::pin(events.map(Into::into)),
             retry: self.config().retry(),
             end: self.current_generation(),
         }
@@ -301,7 +302,7 @@ impl App {
             "subscribe"
         );
         let subscription = self.hub().subscribe(topics, last_event_id.as_deref());
-        Reply::events(self.open_stream("/events", subscription))
+        Reply::events(self.open_stream("/events", subscription.batches()))
     }
 
     /// The checks every stream route makes, in order: the token (`401`), then the
@@ -785,8 +786,8 @@ impl Reply {
 /// stream ([`App::disconnect_all`]) or shuts down.
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream {
-    /// The route's events.
-    pub events: Pin<Box<dyn Stream<Item = Event> + Send>>,
+    /// The route's events (a hub subscription's come joined, as [`EventBatch`]es).
+    pub events: Pin<Box<dyn Stream<Item = EventBatch> + Send>>,
     /// The reconnection delay, sent first (`Sse::retry` in the adapters).
     pub retry: Duration,
     /// Cancelled when the stream must end (`Sse::shutdown` in the adapters).

@@ -136,7 +136,8 @@ pub use crate::{
 /// The sse-core crate this adapter is built on.
 pub use sse_core;
 pub use sse_core::{
-    CancellationToken, Event, EventBuilder, EventError, Heartbeat, OverLimit, SseConfig, TryEvent,
+    CancellationToken, Event, EventBatch, EventBuilder, EventError, Heartbeat, OverLimit,
+    SseConfig, TryEvent,
 };
 
 #[cfg(feature = "hub")]

@@ -85,7 +85,8 @@ pub use extract::{LastEventId, LastEventIdRejection};
 pub use response::Sse;
 
 pub use sse_core::{
-    self, CancellationToken, Event, EventBuilder, EventError, Heartbeat, OverLimit, SseConfig,
+    self, CancellationToken, Event, EventBatch, EventBuilder, EventError, Heartbeat, OverLimit,
+    SseConfig,
 };
 pub use sse_tower::{self, SseLayer};
 

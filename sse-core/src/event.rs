@@ -281,6 +281,90 @@ impl AsRef<[u8]> for Event {
     }
 }
 
+/// One or more whole events, encoded and joined, to be written as one chunk.
+///
+/// A hub subscription's [`batches`] yield these: every event a woken subscriber finds is
+/// copied into one buffer at once, instead of being handed over one by one. It can only be
+/// made from [`Event`]s, so it is as injection-proof as they are.
+///
+/// ```
+/// use sse_core::{Event, EventBatch};
+///
+/// let batch = EventBatch::from(Event::data("x"));
+/// assert_eq!(batch.as_bytes().as_ref(), b"data: x\n\n");
+/// assert_eq!(batch.len(), 9);
+/// ```
+///
+/// [`batches`]: crate::hub::Subscription::batches
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct EventBatch {
+    bytes: Bytes,
+}
+
+impl EventBatch {
+    /// Whole events' bytes, joined by the hub.
+    #[cfg(feature = "hub")]
+    pub(crate) fn from_joined(joined: Vec<u8>) -> Self {
+        Self {
+            bytes: Bytes::from(joined),
+        }
+    }
+
+    /// The encoded wire bytes. No copy is made.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The encoded wire bytes, by value. No copy is made.
+    ///
+    /// ```
+    /// use sse_core::{Event, EventBatch};
+    ///
+    /// let bytes = EventBatch::from(Event::data("x")).into_bytes();
+    /// assert_eq!(bytes, "data: x\n\n");
+    /// ```
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    /// The length of the encoded events in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether it encodes to nothing.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl From<Event> for EventBatch {
+    /// The event alone, without a copy.
+    fn from(event: Event) -> Self {
+        Self { bytes: event.bytes }
+    }
+}
+
+impl From<EventBatch> for Bytes {
+    fn from(batch: EventBatch) -> Self {
+        batch.bytes
+    }
+}
+
+impl AsRef<[u8]> for EventBatch {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl fmt::Debug for EventBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EventBatch")
+            .field(&String::from_utf8_lossy(&self.bytes))
+            .finish()
+    }
+}
+
 /// Builds an [`Event`]; the fields are checked and encoded by [`build`](Self::build).
 ///
 /// Each setter replaces an earlier value of the same field. Strings may be borrowed or

@@ -68,7 +68,7 @@ pub mod hub;
 
 pub use config::{OverLimit, SseConfig};
 pub use error::EventError;
-pub use event::{Event, EventBuilder};
+pub use event::{Event, EventBatch, EventBuilder};
 pub use heartbeat::Heartbeat;
 pub use last_event_id::{LastEventId, LastEventIdError};
 #[cfg(feature = "tokio")]

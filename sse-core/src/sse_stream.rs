@@ -43,33 +43,42 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::heartbeat::HeartbeatTimer;
-use crate::{Event, Heartbeat};
+use crate::{Event, EventBatch, Heartbeat};
 
-/// An item of an event stream: an [`Event`], or a `Result` of one.
+/// An item of an event stream: an [`Event`], an [`EventBatch`] (whole events already
+/// joined), or a `Result` of either.
 ///
 /// ```
 /// use sse_core::{Event, TryEvent};
 ///
 /// let ok: Result<Event, std::io::Error> = Ok(Event::data("x"));
-/// assert!(ok.try_into_event().is_ok());
-/// assert!(Event::data("x").try_into_event().is_ok());
+/// assert_eq!(ok.try_into_batch().unwrap().as_bytes(), "data: x\n\n");
+/// assert!(Event::data("x").try_into_batch().is_ok());
 /// ```
 pub trait TryEvent {
     /// The error an item can carry ([`Infallible`] for a plain [`Event`]).
     type Error;
 
-    /// The event, or the error that ends the stream.
+    /// The item's whole events, or the error that ends the stream.
     ///
     /// # Errors
     ///
     /// The item's own error.
-    fn try_into_event(self) -> Result<Event, Self::Error>;
+    fn try_into_batch(self) -> Result<EventBatch, Self::Error>;
 }
 
 impl TryEvent for Event {
     type Error = Infallible;
 
-    fn try_into_event(self) -> Result<Event, Infallible> {
+    fn try_into_batch(self) -> Result<EventBatch, Infallible> {
+        Ok(self.into())
+    }
+}
+
+impl TryEvent for EventBatch {
+    type Error = Infallible;
+
+    fn try_into_batch(self) -> Result<EventBatch, Infallible> {
         Ok(self)
     }
 }
@@ -77,7 +86,15 @@ impl TryEvent for Event {
 impl<E> TryEvent for Result<Event, E> {
     type Error = E;
 
-    fn try_into_event(self) -> Result<Event, E> {
+    fn try_into_batch(self) -> Result<EventBatch, E> {
+        self.map(EventBatch::from)
+    }
+}
+
+impl<E> TryEvent for Result<EventBatch, E> {
+    type Error = E;
+
+    fn try_into_batch(self) -> Result<EventBatch, E> {
         self
     }
 }
@@ -234,8 +251,8 @@ where
         let mut error = None;
         while chunk.len() < *this.max_chunk {
             match this.events.as_mut().poll_next(cx) {
-                Poll::Ready(Some(item)) => match item.try_into_event() {
-                    Ok(event) => chunk.push(event.into_bytes(), |size| {
+                Poll::Ready(Some(item)) => match item.try_into_batch() {
+                    Ok(batch) => chunk.push(batch.into_bytes(), |size| {
                         // The events the stream holds ready, counted at this one's size.
                         let ready = this.events.size_hint().0;
                         size.saturating_mul(ready).min(*this.max_chunk)

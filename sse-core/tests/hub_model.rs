@@ -1,10 +1,12 @@
 //! Model-based tests of the hub: random publish / subscribe / disconnect / reconnect /
-//! poll sequences across topics, checked against what each client must have seen.
+//! poll sequences across topics, checked against what each client must have seen. Each
+//! client also reads through a twin subscription's batches, which must put the same bytes
+//! on the wire.
 #![cfg(feature = "hub")]
 
 use futures_util::{FutureExt, StreamExt};
 use proptest::prelude::*;
-use sse_core::hub::{EventId, Hub, HubConfig, Subscription, GAP_EVENT};
+use sse_core::hub::{Batches, EventId, Hub, HubConfig, Subscription, GAP_EVENT};
 use sse_core::Event;
 
 const TOPICS: [&str; 3] = ["t0", "t1", "t2"];
@@ -44,6 +46,11 @@ enum Seen {
 struct Client {
     topics: Vec<usize>,
     sub: Option<Subscription>,
+    /// Subscribed and dropped with `sub`, read as batches.
+    twin: Option<Batches>,
+    /// The bytes `sub` yielded, and those `twin` yielded.
+    wire: Vec<u8>,
+    twin_wire: Vec<u8>,
     /// Index into the published list from which this client must see events.
     from: Option<usize>,
     last_id: Option<String>,
@@ -64,16 +71,50 @@ impl Client {
             self.from = Some(published);
         }
         let topics = self.topics.iter().map(|&t| TOPICS[t]);
-        self.sub = Some(hub.subscribe(topics, self.last_id.as_deref()));
+        self.sub = Some(hub.subscribe(topics.clone(), self.last_id.as_deref()));
+        self.twin = Some(hub.subscribe(topics, self.last_id.as_deref()).batches());
+    }
+
+    fn disconnect(&mut self) {
+        self.sub = None;
+        self.twin = None;
+    }
+
+    /// Reads the twin as far as it goes: it must end when `sub` did, with the same bytes.
+    fn poll_twin(&mut self) {
+        let Some(twin) = self.twin.as_mut() else {
+            return;
+        };
+        loop {
+            match twin.next().now_or_never() {
+                Some(Some(batch)) => self.twin_wire.extend_from_slice(batch.as_bytes()),
+                Some(None) => {
+                    self.twin = None;
+                    break;
+                }
+                None => break,
+            }
+        }
+        assert_eq!(self.twin.is_none(), self.sub.is_none(), "twin ended apart");
+        assert_eq!(
+            String::from_utf8_lossy(&self.twin_wire),
+            String::from_utf8_lossy(&self.wire)
+        );
     }
 
     fn poll(&mut self) {
+        self.poll_sub();
+        self.poll_twin();
+    }
+
+    fn poll_sub(&mut self) {
         let Some(sub) = self.sub.as_mut() else {
             return;
         };
         loop {
             match sub.next().now_or_never() {
                 Some(Some(event)) => {
+                    self.wire.extend_from_slice(event.as_bytes());
                     let id = event.id().expect("hub events carry an id").to_owned();
                     if event
                         .as_bytes()
@@ -126,7 +167,7 @@ fn run(config: HubConfig, topics: Vec<Vec<usize>>, ops: &[Op]) -> World {
                 world.published.push((id, topic));
             }
             Op::Connect(c) => world.clients[c].connect(&world.hub, world.published.len()),
-            Op::Disconnect(c) => world.clients[c].sub = None,
+            Op::Disconnect(c) => world.clients[c].disconnect(),
             Op::Poll(c) => world.clients[c].poll(),
         }
     }

@@ -6,33 +6,47 @@ use futures_util::{FutureExt, StreamExt};
 use sse_core::hub::{Hub, HubConfig};
 use sse_core::{Event, SseStream};
 
+/// Publishes three events to topic `a` and returns the bytes they must make on the wire.
+fn publish_three(hub: &Hub) -> String {
+    (0..3)
+        .map(|i| {
+            let id = hub
+                .publish("a", Event::data(&i.to_string()))
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+            format!("id: {id}\ndata: {i}\n\n")
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn pending_events_are_written_as_one_chunk() {
     let hub = Hub::new(HubConfig::new());
     let mut body = Box::pin(SseStream::new(hub.subscribe(["a"], None)));
     assert!(body.next().now_or_never().is_none());
-    let ids: Vec<String> = (0..3)
-        .map(|i| {
-            hub.publish("a", Event::data(&i.to_string()))
-                .now_or_never()
-                .unwrap()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let expected = publish_three(&hub);
     let chunk = body.next().await.unwrap().unwrap();
-    let expected: String = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| format!("id: {id}\ndata: {i}\n\n"))
-        .collect();
     assert_eq!(chunk, expected.as_bytes());
+}
+
+#[tokio::test]
+async fn batches_are_written_as_they_come() {
+    let hub = Hub::new(HubConfig::new());
+    let mut body = Box::pin(SseStream::new(hub.subscribe(["a"], None).batches()));
+    assert!(body.next().now_or_never().is_none());
+    let expected = publish_three(&hub);
+    let chunk = body.next().await.unwrap().unwrap();
+    assert_eq!(chunk, expected.as_bytes());
+    assert!(body.next().now_or_never().is_none());
 }
 
 #[test]
 fn a_subscription_body_is_an_axum_body() {
     let hub = Hub::new(HubConfig::new());
     let body = axum::body::Body::from_stream(SseStream::new(hub.subscribe_all(None)));
+    drop(body);
+    let body = axum::body::Body::from_stream(SseStream::new(hub.subscribe_all(None).batches()));
     drop(body);
 }
 
@@ -46,4 +60,6 @@ fn a_subscription_body_is_an_axum_body() {
 fn a_hub_stream_stays_small() {
     let size = std::mem::size_of::<sse_core::SseStream<sse_core::hub::Subscription>>();
     assert!(size <= 272, "SseStream<Subscription> is {size} bytes");
+    let size = std::mem::size_of::<sse_core::SseStream<sse_core::hub::Batches>>();
+    assert!(size <= 272, "SseStream<Batches> is {size} bytes");
 }

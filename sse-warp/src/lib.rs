@@ -108,8 +108,8 @@ pub use last_event_id::{last_event_id, InvalidLastEventId};
 pub use reply::{reply, Sse};
 
 pub use sse_core::{
-    self, CancellationToken, Event, EventBuilder, EventError, Heartbeat, LastEventId, OverLimit,
-    SseConfig,
+    self, CancellationToken, Event, EventBatch, EventBuilder, EventError, Heartbeat, LastEventId,
+    OverLimit, SseConfig,
 };
 pub use sse_tower::{self, SseLayer};
 pub use warp::Reply;

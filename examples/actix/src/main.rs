@@ -92,7 +92,7 @@ async fn ticks(last: Option<LastEventId>) -> impl Responder {
 #[get("/feed")]
 async fn feed(hub: web::Data<Hub>, last: Option<LastEventId>) -> impl Responder {
     let last = last.as_ref().map(|id| id.as_str());
-    Sse::from_stream(hub.subscribe([TOPIC], last)).with_retry(RETRY)
+    Sse::from_stream(hub.subscribe([TOPIC], last).batches()).with_retry(RETRY)
 }
 
 /// Publishes the request body as one event to every `/feed` client; answers its id.

@@ -25,7 +25,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use futures_util::{stream, Stream};
-use sse_axum::{Event, Hub, HubConfig, LastEventId, Sse, SseLayer};
+use sse_axum::{Event, EventBatch, Hub, HubConfig, LastEventId, Sse, SseLayer};
 
 /// The hub topic of `/feed` and `/publish`.
 const TOPIC: &str = "feed";
@@ -73,9 +73,12 @@ async fn ticks(last: Option<LastEventId>) -> Sse<impl Stream<Item = Event>> {
 }
 
 /// The hub's events, after replaying those published since the client's Last-Event-ID.
-async fn feed(State(hub): State<Hub>, last: Option<LastEventId>) -> Sse<impl Stream<Item = Event>> {
+async fn feed(
+    State(hub): State<Hub>,
+    last: Option<LastEventId>,
+) -> Sse<impl Stream<Item = EventBatch>> {
     let last = last.as_ref().map(|id| id.as_str());
-    Sse::new(hub.subscribe([TOPIC], last)).retry(RETRY)
+    Sse::new(hub.subscribe([TOPIC], last).batches()).retry(RETRY)
 }
 
 /// Publishes the request body as one event to every `/feed` client; answers its id.

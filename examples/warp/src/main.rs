@@ -91,7 +91,7 @@ fn ticks(last: Option<LastEventId>) -> impl Reply {
 
 /// The hub's events, after replaying those published since the client's Last-Event-ID.
 fn feed(hub: Hub, last: Option<LastEventId>) -> impl Reply {
-    Sse::new(hub.subscribe([TOPIC], last.as_deref())).retry(RETRY)
+    Sse::new(hub.subscribe([TOPIC], last.as_deref()).batches()).retry(RETRY)
 }
 
 /// Publishes the request body as one event to every `/feed` client; answers its id.

@@ -31,6 +31,13 @@
 //! # Ok::<(), sse_core::hub::PublishError>(())
 //! ```
 //!
+//! # Serving a subscription
+//!
+//! A [`Subscription`] yields [`Event`]s one at a time, for handlers that look at them. A
+//! response body should be given [`Subscription::batches`] instead: a woken subscriber's
+//! events then come as one [`EventBatch`](crate::EventBatch), joined in one buffer, which
+//! the body writes as it is. The bytes on the wire are the same either way.
+//!
 //! # Ids
 //!
 //! The hub gives every event its id ([`EventId`], `"{epoch}-{seq}"`) and writes it into the
@@ -92,7 +99,7 @@ pub use self::backplane::{
 pub use self::config::{GapPolicy, HubConfig};
 pub use self::id::{EventId, ParseEventIdError};
 pub use self::stats::HubStats;
-pub use self::subscription::Subscription;
+pub use self::subscription::{Batches, Subscription};
 
 use self::shared::Shared;
 use crate::Event;

@@ -3,8 +3,9 @@
 //! The ring is every subscriber's queue: a subscriber is a [`Cursor`] into it plus a slot
 //! here (its waker and how many events of its topics it has not read yet). Publishing
 //! appends under the lock and touches only the slots of the topic's subscribers; a
-//! subscription takes the lock to copy (refcount-bump) its pending events into its own small
-//! buffer and yields them without the lock.
+//! subscription takes the lock to copy its pending events out: their handles
+//! (refcount bumps) into its own small buffer, to yield them one by one without the lock, or,
+//! for [`Batches`](super::Batches), their bytes joined into one buffer.
 //!
 //! Besides its id, every event appended gets a sequence number, its place in the ring
 //! (1, 2, 3, ...): ids may come from a backplane, but a sequence number turns a cursor into
@@ -21,11 +22,68 @@ use super::config::{GapPolicy, HubConfig};
 use super::id::EventId;
 use super::stats::HubStats;
 use super::GAP_EVENT;
-use crate::Event;
+use crate::{Event, EventBatch};
 
 /// The most events copied per lock hold: enough to write many events as one chunk, few
 /// enough that a replay of a long ring doesn't hold the lock long.
 const MAX_BATCH: usize = 128;
+
+/// The most bytes joined into one batch (a single larger event still goes whole).
+pub(crate) const MAX_BATCH_BYTES: usize = 64 * 1024;
+
+/// Where a drain puts the events it takes (at most one drain's worth each time: it was
+/// emptied before).
+pub(crate) trait Sink {
+    /// The most bytes one drain puts in (the first event goes in whatever its size).
+    const MAX_BYTES: usize;
+    /// Puts `events` in: `count` of them, of `len` bytes in all.
+    fn put<'a>(&mut self, events: impl Iterator<Item = &'a Event>, count: usize, len: usize);
+}
+
+/// The handles of the events (refcount bumps), to be yielded one by one.
+impl Sink for VecDeque<Event> {
+    const MAX_BYTES: usize = usize::MAX;
+
+    fn put<'a>(&mut self, events: impl Iterator<Item = &'a Event>, count: usize, _len: usize) {
+        self.reserve(count);
+        self.extend(events.cloned());
+    }
+}
+
+/// The events of one drain as one batch: an event found alone goes as it is (a refcount
+/// bump), several are copied, joined, into one buffer, with no handle per event to take and
+/// drop.
+pub(crate) enum Joined {
+    Empty,
+    One(Event),
+    Many(Vec<u8>),
+}
+
+impl Joined {
+    pub(crate) fn into_batch(self) -> Option<EventBatch> {
+        match self {
+            Self::Empty => None,
+            Self::One(event) => Some(event.into()),
+            Self::Many(joined) => Some(EventBatch::from_joined(joined)),
+        }
+    }
+}
+
+impl Sink for Joined {
+    const MAX_BYTES: usize = MAX_BATCH_BYTES;
+
+    fn put<'a>(&mut self, mut events: impl Iterator<Item = &'a Event>, count: usize, len: usize) {
+        *self = match count {
+            0 => Self::Empty,
+            1 => events.next().cloned().map_or(Self::Empty, Self::One),
+            _ => {
+                let mut joined = Vec::with_capacity(len);
+                events.for_each(|event| joined.extend_from_slice(event.as_bytes()));
+                Self::Many(joined)
+            }
+        };
+    }
+}
 
 pub(crate) struct Shared {
     pub(crate) config: HubConfig,
@@ -354,13 +412,13 @@ impl Shared {
         }
     }
 
-    /// Copies the subscriber's unread events (at most a batch) into `buf` and advances its
+    /// Copies the subscriber's unread events (at most a batch) into `sink` and advances its
     /// cursor.
     pub(crate) fn drain(
         &self,
         key: SlotKey,
         cursor: &mut Cursor,
-        buf: &mut VecDeque<Event>,
+        sink: &mut impl Sink,
         waker: &Waker,
     ) -> Drained {
         let batch = self.config.queue_bound.min(MAX_BATCH);
@@ -379,7 +437,7 @@ impl Shared {
             state.counters.dropped_slow += 1;
             return Drained::Lagged;
         }
-        let copied = state.ring.copy(start, cursor, buf, batch);
+        let copied = state.ring.copy(start, cursor, sink, batch);
         cursor.next = copied.next;
         let at_head = copied.next == state.ring.next_seq;
         if at_head {
@@ -661,50 +719,61 @@ impl Ring {
         self.first_seq + self.entries.partition_point(|e| e.id <= id) as u64
     }
 
-    /// Copies (clones the handles of) the events of the cursor's topics from `start` on, at
-    /// most `batch` of them.
-    fn copy(&self, start: u64, cursor: &Cursor, buf: &mut VecDeque<Event>, batch: usize) -> Copied {
-        let skip = usize::try_from(start - self.first_seq).unwrap_or(usize::MAX);
+    /// Copies the events of the cursor's topics from `start` on into `sink`: at most `batch`
+    /// of them, and no more bytes than it takes.
+    fn copy<S: Sink>(&self, start: u64, cursor: &Cursor, sink: &mut S, batch: usize) -> Copied {
+        let skip = usize::try_from(start - self.first_seq)
+            .unwrap_or(usize::MAX)
+            .min(self.entries.len());
+        // Which entries go first, so that the sink makes room once.
+        let mut scanned = 0;
         let mut taken = 0;
+        let mut len = 0;
         let mut replayed = 0;
-        let mut live = 0;
-        let mut next = self.next_seq;
-        for (i, entry) in self
-            .entries
-            .range(skip.min(self.entries.len())..)
-            .enumerate()
-        {
-            let seq = start + i as u64;
-            // A gap the backplane signalled (`None`) goes to everyone.
-            if !entry
-                .topic
-                .as_ref()
-                .is_none_or(|t| matches(&cursor.topics, t))
-            {
-                continue;
+        for entry in self.entries.range(skip..) {
+            if cursor.wants(entry) {
+                let size = entry.event.len();
+                if taken > 0 && len + size > S::MAX_BYTES {
+                    break;
+                }
+                len += size;
+                taken += 1;
+                if start + (scanned as u64) < cursor.live_from {
+                    replayed += 1;
+                }
             }
-            buf.push_back(entry.event.clone());
-            taken += 1;
-            if seq < cursor.live_from {
-                replayed += 1;
-            } else {
-                live += 1;
-            }
+            scanned += 1;
             if taken == batch {
-                next = seq + 1;
                 break;
             }
+        }
+        let scanned_events = self.entries.range(skip..skip + scanned);
+        if taken == scanned {
+            // All of its topics (as always with one topic): no need to ask again.
+            sink.put(scanned_events.map(|entry| &entry.event), taken, len);
+        } else {
+            let wanted = scanned_events.filter(|entry| cursor.wants(entry));
+            sink.put(wanted.map(|entry| &entry.event), taken, len);
         }
         Copied {
             taken,
             replayed,
-            live,
-            next,
+            live: taken - replayed as usize,
+            next: start + scanned as u64,
         }
     }
 }
 
 impl Cursor {
+    /// Whether the entry is of its topics. A gap the backplane signalled (no topic) is for
+    /// everyone.
+    fn wants(&self, entry: &Entry) -> bool {
+        entry
+            .topic
+            .as_ref()
+            .is_none_or(|topic| matches(&self.topics, topic))
+    }
+
     /// Where a drain starts copying. While replaying (`next < live_from`): at `next`, as the
     /// slot counts only live events. Once live: at the slot's `first_unread` (the first event
     /// of its topics since it was last at the head), which skips other topics' events; at

@@ -7,6 +7,7 @@ use futures_core::Stream;
 use futures_util::FutureExt;
 
 use super::*;
+use crate::EventBatch;
 
 fn assert_send_sync_unpin_static<T: Send + Sync + Unpin + 'static>() {}
 
@@ -46,6 +47,7 @@ fn data(events: &[Event]) -> Vec<String> {
 #[test]
 fn public_types_are_send_sync_unpin_static() {
     assert_send_sync_unpin_static::<Subscription>();
+    assert_send_sync_unpin_static::<Batches>();
     assert_send_sync_unpin_static::<Hub>();
     assert_send_sync_unpin_static::<HubStats>();
     assert_send_sync_unpin_static::<PublishError>();
@@ -610,4 +612,113 @@ fn an_ended_subscription_tells_the_middleware_why() {
     assert_eq!(stats.closed(), 2);
     // The shutdown's farewell `retry:` was written.
     assert!(stats.written_bytes() > 0);
+}
+
+/// Everything the batches yield now, and whether they ended.
+fn drain_batches(batches: &mut Batches) -> (Vec<EventBatch>, bool) {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut out = Vec::new();
+    loop {
+        match Pin::new(&mut *batches).poll_next(&mut cx) {
+            Poll::Ready(Some(batch)) => out.push(batch),
+            Poll::Ready(None) => return (out, true),
+            Poll::Pending => return (out, false),
+        }
+    }
+}
+
+fn joined(events: &[Event]) -> Vec<u8> {
+    events.iter().flat_map(|e| e.as_bytes().to_vec()).collect()
+}
+
+fn concat(batches: &[EventBatch]) -> Vec<u8> {
+    batches.iter().flat_map(|b| b.as_bytes().to_vec()).collect()
+}
+
+#[test]
+fn batches_join_what_a_wake_finds_into_one_buffer() {
+    let hub = Hub::default();
+    let mut one = hub.subscribe(["a"], None);
+    let mut batches = hub.subscribe(["a"], None).batches();
+    for i in 0..5 {
+        hub.publish("a", Event::data(&i.to_string()))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+    }
+    let (events, _) = drain(&mut one);
+    let (got, ended) = drain_batches(&mut batches);
+    assert!(!ended);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].as_bytes().as_ref(), joined(&events));
+
+    // An event found alone is the ring's own bytes, not a copy.
+    hub.publish("a", Event::data("alone"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    let (events, _) = drain(&mut one);
+    let (got, _) = drain_batches(&mut batches);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].as_bytes().as_ptr(), events[0].as_bytes().as_ptr());
+}
+
+#[test]
+fn a_batch_stays_within_its_byte_bound_but_a_big_event_goes_whole() {
+    let hub = Hub::new(HubConfig::new().replay_bytes(1 << 20));
+    let mut batches = hub.subscribe(["a"], None).batches();
+    let text = "x".repeat(20 * 1024);
+    for _ in 0..5 {
+        hub.publish("a", Event::data(&text))
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+    }
+    let big = "y".repeat(100 * 1024);
+    hub.publish("a", Event::data(&big))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    let (got, _) = drain_batches(&mut batches);
+    let counts: Vec<usize> = got
+        .iter()
+        .map(|b| b.as_bytes().windows(6).filter(|w| w == b"data: ").count())
+        .collect();
+    // Three 20 KiB events fit in 64 KiB, the fourth would not.
+    assert_eq!(counts, [3, 2, 1]);
+    assert!(got[..2].iter().all(|b| b.len() <= 64 * 1024));
+    assert!(got[2].len() > 100 * 1024);
+}
+
+#[test]
+fn batches_start_with_the_gap_and_end_with_the_farewell() {
+    let (hub, evicted) = gap_hub(GapPolicy::Replay);
+    let last = evicted.to_string();
+    let mut one = hub.subscribe(["a"], Some(&last));
+    let mut batches = hub.subscribe(["a"], Some(&last)).batches();
+    assert!(batches.subscription().had_gap());
+    let (events, _) = drain(&mut one);
+    let (got, _) = drain_batches(&mut batches);
+    assert!(got[0].as_bytes().starts_with(b"event: "));
+    assert_eq!(concat(&got), joined(&events));
+
+    hub.publish("a", Event::data("unread"))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    hub.shutdown_with(Event::data("bye"));
+    let (events, ended) = drain(&mut one);
+    assert!(ended);
+    let (got, ended) = drain_batches(&mut batches);
+    assert!(ended);
+    // The farewell and the (jittered) retry, as one batch, and nothing of what was unread.
+    assert_eq!(data(&events), ["bye", ""]);
+    assert_eq!(got.len(), 1);
+    let text = std::str::from_utf8(got[0].as_bytes()).unwrap();
+    let retry = text.strip_prefix("data: bye\n\nretry: ").unwrap();
+    assert!(
+        retry.strip_suffix("\n\n").unwrap().parse::<u64>().is_ok(),
+        "{text}"
+    );
+    assert_eq!(hub.stats().active_subscribers, 0);
 }

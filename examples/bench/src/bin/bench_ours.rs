@@ -84,7 +84,8 @@ async fn serve_axum(args: ServerArgs) -> std::io::Result<()> {
         .route(
             "/events",
             get(|S(state): S<State>| async move {
-                sse_axum::Sse::new(state.hub.subscribe([TOPIC], None)).heartbeat(state.heartbeat())
+                sse_axum::Sse::new(state.hub.subscribe([TOPIC], None).batches())
+                    .heartbeat(state.heartbeat())
             }),
         )
         .route(
@@ -114,7 +115,8 @@ async fn serve_warp(args: ServerArgs) -> std::io::Result<()> {
     let events = {
         let state = state.clone();
         warp::path("events").and(warp::get()).map(move || {
-            sse_warp::Sse::new(state.hub.subscribe([TOPIC], None)).heartbeat(state.heartbeat())
+            sse_warp::Sse::new(state.hub.subscribe([TOPIC], None).batches())
+                .heartbeat(state.heartbeat())
         })
     };
     let publish = {
@@ -152,7 +154,7 @@ fn serve_actix(args: ServerArgs) -> std::io::Result<()> {
                 .route(
                     "/events",
                     web::get().to(|state: web::Data<State>| async move {
-                        sse_actix::Sse::from_stream(state.hub.subscribe([TOPIC], None))
+                        sse_actix::Sse::from_stream(state.hub.subscribe([TOPIC], None).batches())
                             .with_heartbeat(state.heartbeat())
                     }),
                 )
